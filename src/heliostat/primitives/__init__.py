@@ -1,0 +1,1 @@
+"""Encodings, hashes, keys and errors shared by every layer."""

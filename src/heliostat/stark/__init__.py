@@ -1,0 +1,1 @@
+"""The generic proof system: field, polynomials, Merkle, transcript, FRI, AIR, prover, verifier."""

@@ -1,0 +1,1 @@
+"""sBPF: ELF loading, verification, interpreters and syscalls; emits execution events."""
