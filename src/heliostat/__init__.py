@@ -18,7 +18,6 @@ os.environ.setdefault("NUMBA_CACHE_LOCATOR_CLASSES", _LOCATOR)
 if "numba" in sys.modules:  # numba read its configuration before us: set it directly
     from numba.core import config as _numba_config
 
-    _numba_config.CACHE_DIR = _numba_config.CACHE_DIR or os.environ["NUMBA_CACHE_DIR"]
-    _numba_config.CACHE_LOCATOR_CLASSES = (
-        _numba_config.CACHE_LOCATOR_CLASSES or os.environ["NUMBA_CACHE_LOCATOR_CLASSES"]
-    )
+    for _name in ("CACHE_DIR", "CACHE_LOCATOR_CLASSES"):
+        if not getattr(_numba_config, _name):
+            setattr(_numba_config, _name, os.environ[f"NUMBA_{_name}"])

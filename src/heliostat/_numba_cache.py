@@ -65,7 +65,7 @@ def _imports(path: str, source: bytes) -> set[str]:
     return found
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _closure_stamp(path: str, mtime_ns: int) -> str:
     """Hash the file and, transitively, every package module it imports."""
     del mtime_ns  # part of the memo key only
@@ -87,14 +87,15 @@ def _closure_stamp(path: str, mtime_ns: int) -> str:
     return digest.hexdigest()
 
 
-class PackageRelativeCacheLocator(caching.UserProvidedCacheLocator):  # type: ignore[misc]
+class PackageRelativeCacheLocator(caching.UserProvidedCacheLocator):
     """Cache ``heliostat`` kernels under a path that does not depend on the checkout."""
 
     def __init__(self, py_func: Any, py_file: str) -> None:
         self._py_file = py_file
         self._lineno = py_func.__code__.co_firstlineno
         rel = os.path.relpath(os.path.abspath(py_file), _PACKAGE_ROOT)
-        self._cache_path = os.path.join(config.CACHE_DIR, _PACKAGE, os.path.dirname(rel))
+        cache_dir = getattr(config, "CACHE_DIR")  # noqa: B009 (set dynamically by numba)
+        self._cache_path = os.path.join(cache_dir, _PACKAGE, os.path.dirname(rel))
 
     def get_source_stamp(self) -> str:
         return _closure_stamp(self._py_file, os.stat(self._py_file).st_mtime_ns)
@@ -103,9 +104,10 @@ class PackageRelativeCacheLocator(caching.UserProvidedCacheLocator):  # type: ig
     def from_function(cls, py_func: Any, py_file: str) -> Any:
         inside = os.path.abspath(py_file).startswith(_PACKAGE_ROOT + os.sep)
         if not inside:
-            for fallback in caching._CacheImpl._locator_classes:
+            fallbacks: list[Any] = caching.CacheImpl._locator_classes
+            for fallback in fallbacks:
                 locator = fallback.from_function(py_func, py_file)
                 if locator is not None:
                     return locator
             return None
-        return super().from_function(py_func, py_file)
+        return super().from_function(py_func, py_file)  # type: ignore[no-untyped-call]
