@@ -32,6 +32,7 @@ from elftools.elf.elffile import ELFFile
 from elftools.elf.relocation import RelocationSection
 from elftools.elf.sections import Section, SymbolTableSection
 
+from heliostat.svm.opcodes import CALL_IMM, CALL_REG
 from heliostat.toolchain import elf_writer
 from heliostat.toolchain.errors import (
     DuplicateSymbolError,
@@ -45,7 +46,7 @@ from heliostat.toolchain.errors import (
     WritableSectionError,
 )
 from heliostat.toolchain.syscalls import SOLANA_SYSCALLS
-from heliostat.toolchain.v0_instructions import CALL_IMM, CALL_REG, LDDW, find_v0_violation
+from heliostat.toolchain.v0_instructions import LDDW, find_v0_violation
 
 R_BPF_NONE = 0
 R_BPF_64_64 = 1
