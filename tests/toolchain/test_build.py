@@ -105,3 +105,17 @@ def test_cli_build_list_and_errors(
     assert "fault_call_depth" in capsys.readouterr().out.split()
     assert cli.main(["build", "no_such_program"]) == 1
     assert "no C program named" in capsys.readouterr().err
+
+
+def test_changing_an_included_c_file_rebuilds(build_dir: Path, tmp_path: Path) -> None:
+    # A unity build (a .c file that #includes another .c) must see edits to the included file.
+    (tmp_path / "impl.c").write_text("static uint64_t value(void) { return 1; }\n")
+    main = tmp_path / "unity.c"
+    main.write_text(
+        '#include <heliostat.h>\n#include "impl.c"\n'
+        "uint64_t entrypoint(const uint8_t *input) { (void)input; return value(); }\n"
+    )
+    before = build.build_program(main).read_bytes()
+    (tmp_path / "impl.c").write_text("static uint64_t value(void) { return 2; }\n")
+    after = build.build_program(main).read_bytes()
+    assert before != after

@@ -57,6 +57,8 @@ SCENARIOS: list[tuple[str, bytes, Sequence[AccountMeta]]] = [
     ("accounts", b"", MIXED),
     ("accounts", u64(100), MIXED),
     ("accounts", u64(10**6), MIXED),
+    ("ed25519_verify", bytes(95), ()),  # too short; full verifications: tests/crypto_c
+    ("ed25519_verify", b"\xff" * 64 + bytes(32), ()),  # s >= L, rejected early
 ]
 
 FAST = importlib.util.find_spec("heliostat.svm.fast_interpreter") is not None

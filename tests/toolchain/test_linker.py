@@ -43,7 +43,7 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
 
 
 def compile_text(tmp_path: Path, name: str, text: str) -> bytes:
-    return compile_c(write(tmp_path, name, text), [SDK_DIR])
+    return compile_c(write(tmp_path, name, text), [SDK_DIR]).data
 
 
 def test_undefined_function_is_not_taken_for_a_syscall(tmp_path: Path) -> None:
@@ -131,7 +131,7 @@ def test_objects_for_later_ebpf_are_refused(tmp_path: Path) -> None:
     subprocess.run(cmd, check=True, capture_output=True)
     with pytest.raises(InvalidInstructionError, match="JMP32"):
         link([("j.o", out.read_bytes())])
-    link([("j.o", compile_c(src, [SDK_DIR]))])  # the same source at -mcpu=v1 links
+    link([("j.o", compile_c(src, [SDK_DIR]).data)])  # the same source at -mcpu=v1 links
 
 
 def test_not_an_object(tmp_path: Path) -> None:

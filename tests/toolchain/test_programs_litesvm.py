@@ -33,6 +33,7 @@ def test_every_program_is_covered_here() -> None:
         "noop", "hello", "echo", "fault_divide_by_zero", "fault_read_unmapped",
         "fault_write_readonly", "fault_call_depth", "fault_compute_budget", "custom_error",
         "compute_heavy", "memops", "dispatch", "accounts",
+        "ed25519_verify",  # on LiteSVM in tests/crypto_c/test_ed25519_sbpf.py
     }  # fmt: skip
     assert set(list_programs()) == covered
 

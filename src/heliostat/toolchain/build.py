@@ -1,10 +1,10 @@
 """Builds C programs into sBPF v0 ELFs under build/, with a content-hash cache.
 
 `build_program("hello")` compiles c/programs/hello.c (or every .c in c/programs/hello/)
-together with the SDK's heliostat_sdk.c, links them and writes build/hello.so. The cache key
-covers every input that can change the bytes (sources, headers next to them and in the SDK,
-compiler flags, the ziglang version, this package's own code), so a repeated build only
-hashes a few files; objects are cached per translation unit under build/obj/.
+together with the SDK's heliostat_sdk.c, links them and writes build/hello.so. Objects are
+cached per translation unit under build/obj/, keyed by the flags, the ziglang version, this
+package's own code and every file the preprocessor read (from the compiler's depfile); the
+ELF is keyed by its objects. A repeated build only hashes its inputs.
 """
 
 from __future__ import annotations
@@ -73,10 +73,6 @@ def _hash_files(h: hashlib._Hash, files: Iterable[Path]) -> None:
         h.update(content)
 
 
-def _headers(dirs: Iterable[Path]) -> list[Path]:
-    return [p for d in dirs for p in d.rglob("*.h")]
-
-
 def _toolchain_key(defines: Sequence[str]) -> hashlib._Hash:
     h = hashlib.sha256(_CACHE_FORMAT)
     h.update(compiler.zig_version().encode() + b"\0")
@@ -85,17 +81,41 @@ def _toolchain_key(defines: Sequence[str]) -> hashlib._Hash:
     return h
 
 
+def _dependencies_digest(paths: Iterable[Path]) -> str | None:
+    """Hash the current contents of ``paths``; None when one of them is gone."""
+    h = hashlib.sha256()
+    try:
+        _hash_files(h, paths)
+    except FileNotFoundError:
+        return None
+    return h.hexdigest()
+
+
 def _compile_cached(
     source: Path, include_dirs: Sequence[Path], defines: Sequence[str], obj_dir: Path
 ) -> tuple[str, bytes]:
+    """Compile ``source`` unless an object made from identical inputs is cached.
+
+    Like ccache's direct mode: a manifest keyed by the flags and the source lists every file
+    the preprocessor read last time (from the compiler's depfile); the object is reused only
+    if all of them still hash the same, so an edit to any included header or .c file rebuilds.
+    """
     h = _toolchain_key(defines)
-    _hash_files(h, [source, *_headers(include_dirs)])
-    obj_path = obj_dir / f"{source.stem}-{h.hexdigest()[:24]}.o"
-    if obj_path.is_file():
-        return source.name, obj_path.read_bytes()
-    data = compiler.compile_c(source, include_dirs, defines)
-    _write_atomically(obj_path, data)
-    return source.name, data
+    h.update("\0".join(str(d) for d in include_dirs).encode() + b"\0")
+    _hash_files(h, [source])
+    stem = f"{source.stem}-{h.hexdigest()[:24]}"
+    manifest = obj_dir / f"{stem}.deps"
+    if manifest.is_file():
+        digest = _dependencies_digest(Path(line) for line in manifest.read_text().splitlines())
+        cached = obj_dir / f"{stem}-{digest[:16]}.o" if digest else None
+        if cached is not None and cached.is_file():
+            return source.name, cached.read_bytes()
+    compiled = compiler.compile_c(source, include_dirs, defines)
+    digest = _dependencies_digest(compiled.dependencies)
+    if digest is not None:  # a dependency vanished mid-build: use the object, cache nothing
+        _write_atomically(obj_dir / f"{stem}-{digest[:16]}.o", compiled.data)
+        _write_atomically(manifest, "\n".join(map(str, compiled.dependencies)).encode())
+    return source.name, compiled.data
 
 
 def _resolve_inputs(
@@ -158,16 +178,15 @@ def build_program(
     """
     prog_name, sources = _resolve_inputs(name_or_sources, name)
     out = Path(output) if output is not None else build_dir() / f"{prog_name}.so"
-    dirs = [SDK_DIR, *(Path(d).resolve() for d in include_dirs)]
+    objects = _objects(sources, include_dirs, defines, sdk)
     h = _toolchain_key(defines)
-    h.update("\0".join(sorted(extra_syscalls)).encode() + b"\0" + bytes([sdk]))
-    _hash_files(h, [*sources, *(SDK_SOURCES if sdk else ()), *_headers(dirs)])
-    _hash_files(h, _headers({s.parent for s in sources}))
+    h.update("\0".join(sorted(extra_syscalls)).encode() + b"\0")
+    for object_name, data in objects:
+        h.update(b"%s:%d:" % (object_name.encode(), len(data)) + data)
     key = h.hexdigest()
     key_path = out.with_name(out.name + ".key")
     if out.is_file() and key_path.is_file() and key_path.read_text() == key:
         return out
-    objects = _objects(sources, include_dirs, defines, sdk)
     linked = link(objects, extra_syscalls=extra_syscalls)
     _write_atomically(out, linked.elf)
     _write_atomically(key_path, key.encode())

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from heliostat.toolchain.errors import CompileError
@@ -63,14 +64,31 @@ def compile_command(
     return cmd
 
 
+@dataclass(frozen=True)
+class CompiledObject:
+    """An object file and every file the preprocessor read to make it (the source included)."""
+
+    data: bytes
+    dependencies: tuple[Path, ...]
+
+
+def _parse_depfile(text: str) -> tuple[Path, ...]:
+    """Read the prerequisites of a make-style depfile (`target: dep dep` with continuations)."""
+    _, _, prerequisites = text.replace("\\\n", " ").partition(":")
+    return tuple(Path(item).resolve() for item in prerequisites.split())
+
+
 def compile_c(
     source: Path, include_dirs: Sequence[Path] = (), defines: Sequence[str] = ()
-) -> bytes:
-    """Compile one C file and return the object file's bytes."""
+) -> CompiledObject:
+    """Compile one C file; return the object's bytes and the files it was made from."""
     with tempfile.TemporaryDirectory(prefix="heliostat-cc-") as tmp:
         output = Path(tmp) / (source.stem + ".o")
+        depfile = Path(tmp) / (source.stem + ".d")
         cmd = compile_command(source, output, include_dirs, defines)
+        cmd += ["-MD", "-MF", str(depfile)]
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if proc.returncode != 0 or not output.exists():
             raise CompileError(str(source), proc.returncode, proc.stderr)
-        return output.read_bytes()
+        dependencies = _parse_depfile(depfile.read_text()) if depfile.exists() else ()
+        return CompiledObject(output.read_bytes(), dependencies or (source.resolve(),))
