@@ -4,18 +4,26 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+JS := clients/js
+JS_STAMP := $(JS)/node_modules/.installed-$(shell cat $(JS)/package.json $(JS)/package-lock.json | sha1sum | cut -c1-12)
 export NUMBA_CACHE_DIR ?= $(HOME)/.cache/heliostat/numba
 export HYPOTHESIS_PROFILE ?= ci
 
 .PHONY: setup demo test test-fast lint bench clean
 
-setup: $(STAMP)
+setup: $(STAMP) $(JS_STAMP)
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	rm -f $(VENV)/.installed-*
+	touch $@
+
+# The real Solana JS clients (web3.js 1.x, spl-token, kit) that tests drive against the node.
+$(JS_STAMP): $(JS)/package.json $(JS)/package-lock.json
+	cd $(JS) && npm ci --no-audit --no-fund --loglevel=error
+	rm -f $(JS)/node_modules/.installed-*
 	touch $@
 
 demo: setup

@@ -1,0 +1,29 @@
+"""The `heliostat` command: one subcommand per module in this package."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from heliostat.cli import node as node_command
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the top-level parser; each subcommand module adds its own parser."""
+    parser = argparse.ArgumentParser(prog="heliostat", description="Heliostat ZK rollup")
+    commands = parser.add_subparsers(dest="command", required=True)
+    node_command.register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point named by pyproject's `heliostat` script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    result: int = args.run(args)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

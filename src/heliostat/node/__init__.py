@@ -1,0 +1,1 @@
+"""The sequencer node: Solana JSON-RPC, deterministic ordering, soft confirmations, storage."""

@@ -1,0 +1,1 @@
+"""Solana JSON-RPC over HTTP and websocket, plus `heliostat_*` methods."""

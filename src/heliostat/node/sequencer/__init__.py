@@ -1,0 +1,1 @@
+"""Admission, mempool, ordering, execution, soft confirmations, blocks and batches."""

@@ -1,0 +1,58 @@
+"""What the sequencer orders and how it is configured: deposits, settings, refusals."""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+from dataclasses import dataclass, field
+
+from solders.pubkey import Pubkey
+
+from heliostat.node.errors import AdmissionError
+from heliostat.node.execution import ExecutionOutcome
+from heliostat.node.sequencer.chain import BatchPolicy
+
+_DEPOSIT = struct.Struct("<Q32sQ")
+
+
+@dataclass(frozen=True, slots=True)
+class Deposit:
+    """An L1 priority operation crediting lamports (1 lamport = 1 gwei) to an L2 account."""
+
+    l1_index: int
+    recipient: Pubkey
+    lamports: int
+
+    def encode(self) -> bytes:
+        """48 bytes: L1 queue index u64, recipient, lamports u64 (little-endian)."""
+        return _DEPOSIT.pack(self.l1_index, bytes(self.recipient), self.lamports)
+
+    @classmethod
+    def decode(cls, payload: bytes) -> Deposit:
+        """Inverse of `encode`."""
+        index, recipient, lamports = _DEPOSIT.unpack(payload)
+        return cls(index, Pubkey.from_bytes(recipient), lamports)
+
+    @property
+    def entry_id(self) -> bytes:
+        """A 64-byte id standing where a transaction has its first signature."""
+        return hashlib.sha512(b"heliostat/deposit/v1" + self.encode()).digest()
+
+
+@dataclass(frozen=True, slots=True)
+class SequencerConfig:
+    """Timing and capacity of the sequencer."""
+
+    slot_ms: int = 400
+    mempool_capacity: int = 20_000
+    per_sender_limit: int = 2_000
+    batch: BatchPolicy = field(default_factory=BatchPolicy)
+    chain_name: str = "heliostat-local"
+
+
+class TransactionRefusedError(AdmissionError):
+    """Execution refused the transaction (not included): carries the outcome for the RPC."""
+
+    def __init__(self, outcome: ExecutionOutcome, message: str) -> None:
+        super().__init__(message, code=-32002, reason="transaction_refused")
+        self.outcome = outcome

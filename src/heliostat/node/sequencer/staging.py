@@ -1,0 +1,71 @@
+"""Group commit: everything executed since the last commit, written in one durable step.
+
+The sequencer stages entries, account post-states, blocks and batches here as it works; the
+committer takes the whole group, writes it with one storage transaction on a writer thread,
+and only then resolves the waiting requests (the soft confirmations go out after the data is
+durable). While one group is being written, the next one fills.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+from solders.account import Account
+from solders.pubkey import Pubkey
+
+from heliostat.node.execution import ExecutionOutcome
+from heliostat.node.storage.interface import BatchRecord, BlockRecord, EntryRecord
+
+
+@dataclass(frozen=True, slots=True)
+class Confirmation:
+    """A durable, soft-confirmed entry and its execution outcome (None for deposits)."""
+
+    entry: EntryRecord
+    outcome: ExecutionOutcome | None
+
+
+@dataclass(slots=True)
+class CommitGroup:
+    """Writes staged since the last commit, and the requests waiting on them."""
+
+    entries: list[EntryRecord] = field(default_factory=list)
+    outcomes: list[ExecutionOutcome | None] = field(default_factory=list)
+    accounts: dict[Pubkey, Account] = field(default_factory=dict)
+    blocks: list[BlockRecord] = field(default_factory=list)
+    batches: list[BatchRecord] = field(default_factory=list)
+    waiters: list[asyncio.Future[Confirmation] | None] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.entries or self.blocks or self.batches)
+
+    def add_entry(
+        self,
+        entry: EntryRecord,
+        outcome: ExecutionOutcome | None,
+        changed: tuple[tuple[Pubkey, Account], ...],
+        waiter: asyncio.Future[Confirmation] | None,
+    ) -> None:
+        """Stage one entry with the account states it wrote."""
+        self.entries.append(entry)
+        self.outcomes.append(outcome)
+        self.waiters.append(waiter)
+        for pubkey, account in changed:
+            self.accounts[pubkey] = account
+
+    def add_block(self, block: BlockRecord) -> None:
+        """Stage an opened or sealed block (a later record for the same slot replaces it)."""
+        self.blocks.append(block)
+
+    def resolve(self) -> None:
+        """Answer every waiter once the group is durable."""
+        for entry, outcome, waiter in zip(self.entries, self.outcomes, self.waiters, strict=True):
+            if waiter is not None and not waiter.done():
+                waiter.set_result(Confirmation(entry, outcome))
+
+    def fail(self, error: BaseException) -> None:
+        """Tell every waiter the group could not be made durable."""
+        for waiter in self.waiters:
+            if waiter is not None and not waiter.done():
+                waiter.set_exception(error)

@@ -1,0 +1,1 @@
+"""Durable storage for the node: the interface and its SQLite implementation."""

@@ -1,0 +1,1 @@
+"""What client programs import: receipt verification, and more as the SDK grows."""
