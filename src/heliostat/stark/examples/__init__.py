@@ -1,0 +1,1 @@
+"""Example AIRs: small machines for tests and the synthetic benchmark AIR."""
