@@ -12,12 +12,16 @@ configured on mainnet today (`stricter_abi_and_runtime_constraints` and
                                      zeros up to a multiple of 8, u64 rent epoch (u64::MAX)
     u64 instruction data length, instruction data, program id[32]
 
-All integers little-endian. The `read_*` functions read back what a program may change
-(lamports, data length and bytes, owner) for the write-back after execution.
+All integers little-endian. Everything but the values depends only on the input's shape
+(duplicates, data lengths, instruction data length): `input_plan` turns a shape into one
+`struct.Struct` for the whole input, once, so that serializing is a single pack (into the
+VM's memory on the execution path). The `read_*` functions read back what a program may
+change (lamports, data length and bytes, owner) for the write-back after execution.
 """
 
 from __future__ import annotations
 
+import functools
 import struct
 from collections.abc import Sequence
 from typing import NamedTuple
@@ -37,15 +41,17 @@ SERIALIZED_RENT_EPOCH = (1 << 64) - 1
 MAX_ACCOUNTS_PER_INSTRUCTION = 255
 
 _U64 = struct.Struct("<Q")
-# marker, is_signer, is_writable, executable, 4 bytes padding, key, owner, lamports, data length
-_ACCOUNT_FIELDS = struct.Struct("<4B4x32s32sQQ")
-# marker, signer, writable, executable, 4 bytes padding
-_ACCOUNT_HEADER = 8
+# lamports and data length, at FIELDS_LAMPORTS in the bytes of an `AccountSlot`
+LAMPORTS_AND_LENGTH = struct.Struct("<QQ")
+_ACCOUNT_HEADER = 8  # marker, signer, writable, executable, 4 bytes padding
 _KEY_OFFSET = _ACCOUNT_HEADER
 _OWNER_OFFSET = _KEY_OFFSET + 32
 _LAMPORTS_OFFSET = _OWNER_OFFSET + 32
 _DATA_LEN_OFFSET = _LAMPORTS_OFFSET + 8
 _DATA_OFFSET = _DATA_LEN_OFFSET + 8
+# Offsets inside an `AccountSlot` (which starts at the owner).
+FIELDS_LAMPORTS = _LAMPORTS_OFFSET - _OWNER_OFFSET
+FIELDS_DATA = _DATA_OFFSET - _OWNER_OFFSET
 
 
 class SerializedAccount(NamedTuple):
@@ -64,6 +70,9 @@ class DuplicateAccount(NamedTuple):
 
 
 InputAccount = SerializedAccount | DuplicateAccount
+# A first occurrence as a plain tuple (key, is_signer, is_writable, account): what
+# `SerializedAccount` is, without the NamedTuple's construction cost (for the hot path).
+AccountEntry = tuple[Pubkey, bool, bool, Account]
 
 
 class AccountLayout(NamedTuple):
@@ -90,6 +99,36 @@ class SerializedInput(NamedTuple):
         return INPUT_START + self.instruction_data_offset
 
 
+# Per first occurrence: start and end of its owner, lamports, data length and data (what a
+# program may change). A plain tuple, not a NamedTuple: the write-back loop unpacks it, and
+# unpacking is fast only for exact tuples.
+AccountSlot = tuple[int, int]
+
+
+def account_slots(layouts: Sequence[AccountLayout]) -> tuple[AccountSlot, ...]:
+    """Return the `AccountSlot` of each layout."""
+    return tuple((layout.owner, layout.data + layout.original_data_len) for layout in layouts)
+
+
+class InputPlan(NamedTuple):
+    """One input shape (duplicates, data lengths, instruction data length), laid out once.
+
+    ``struct`` is a `struct.Struct` whose format is the whole input of this shape, so that
+    serializing is a single `pack` of the accounts' values; its pad bytes (the realloc room
+    and alignment) come out zero. `input_plan` caches plans by shape.
+    """
+
+    struct: struct.Struct
+    layouts: tuple[AccountLayout, ...]
+    slots: tuple[AccountSlot, ...]  # the layouts as the write-back loop reads them
+    instruction_data_offset: int
+
+    @property
+    def instruction_data_address(self) -> int:
+        """Virtual address of the instruction data: r2 at entry (SIMD-0321, active)."""
+        return INPUT_START + self.instruction_data_offset
+
+
 class AbiError(ValueError):
     """The input cannot be serialized (too many accounts, a bad duplicate index)."""
 
@@ -98,66 +137,112 @@ def _padding(length: int) -> int:
     return -length % BPF_ALIGN_OF_U128
 
 
-def _serialized_size(entry: InputAccount) -> int:
-    """Return the serialized size of one entry (see the module docstring)."""
-    if isinstance(entry, DuplicateAccount):
-        return 8
-    length = len(entry.account.data)
-    return _DATA_OFFSET + length + MAX_PERMITTED_DATA_INCREASE + _padding(length) + 8
+@functools.lru_cache(maxsize=256)
+def input_plan(
+    originals: tuple[int, ...], data_lengths: tuple[int, ...], instruction_data_len: int
+) -> InputPlan:
+    """Lay out an input (see the module docstring for the format).
+
+    ``originals`` has one entry per instruction account: its own position for a first
+    occurrence, else the position of the first occurrence it repeats. ``data_lengths`` gives
+    the data length of each first occurrence, in order.
+    """
+    if len(originals) > MAX_ACCOUNTS_PER_INSTRUCTION:
+        raise AbiError(
+            f"{len(originals)} instruction accounts, at most {MAX_ACCOUNTS_PER_INSTRUCTION}"
+        )
+    formats = ["<Q"]  # the account count
+    offset = 8
+    layouts: list[AccountLayout] = []
+    for position, original in enumerate(originals):
+        if original != position:
+            if not 0 <= original < position or originals[original] != original:
+                raise AbiError(f"account {position} duplicates {original}, not an original")
+            formats.append("B7x")  # index of the first occurrence, padding
+            offset += 8
+            continue
+        if len(layouts) == len(data_lengths):
+            raise AbiError(f"{len(data_lengths)} data lengths for more first occurrences")
+        length = data_lengths[len(layouts)]
+        room = MAX_PERMITTED_DATA_INCREASE + _padding(length)
+        # marker, signer, writable, executable, padding, key, owner, lamports, data length,
+        # data, realloc room and alignment, rent epoch
+        formats.append(f"4B4x32s32sQQ{length}s{room}xQ")
+        data_at = offset + _DATA_OFFSET
+        layouts.append(AccountLayout(offset + _KEY_OFFSET, offset + _OWNER_OFFSET,
+                                     offset + _LAMPORTS_OFFSET, offset + _DATA_LEN_OFFSET,
+                                     data_at, length))  # fmt: skip
+        offset = data_at + length + room + 8  # after the rent epoch
+    if len(layouts) != len(data_lengths):
+        raise AbiError(f"{len(data_lengths)} data lengths for {len(layouts)} first occurrences")
+    formats.append(f"Q{instruction_data_len}s32s")  # instruction data length, data, program id
+    return InputPlan(struct.Struct("".join(formats)), tuple(layouts), account_slots(layouts),
+                     offset + 8)  # fmt: skip
+
+
+def prepare_input(
+    originals: Sequence[int],
+    accounts: Sequence[AccountEntry],
+    instruction_data: bytes,
+    program_id: Pubkey,
+) -> tuple[InputPlan, list[object]]:
+    """Return the plan of an input and the values its `struct` packs into the input bytes.
+
+    ``originals`` tells the duplicates (see `input_plan`) and ``accounts`` are the first
+    occurrences in order. This is `serialize` for callers that hold plain tuples and pack
+    straight into the VM's memory (the execution hot path).
+    """
+    values: list[object] = [len(originals)]
+    lengths: list[int] = []
+    firsts = iter(accounts)
+    for position, original in enumerate(originals):
+        if original != position:
+            values.append(original)
+            continue
+        entry = next(firsts, None)
+        if entry is None:
+            raise AbiError(f"{len(accounts)} accounts for more first occurrences")
+        key, is_signer, is_writable, account = entry
+        data = account.data
+        values += (NON_DUP_MARKER, is_signer, is_writable, account.executable, bytes(key),
+                   bytes(account.owner), account.lamports, len(data), data,
+                   SERIALIZED_RENT_EPOCH)  # fmt: skip
+        lengths.append(len(data))
+    if len(lengths) != len(accounts):
+        raise AbiError(f"{len(accounts)} accounts for {len(lengths)} first occurrences")
+    values += (len(instruction_data), instruction_data, bytes(program_id))
+    return input_plan(tuple(originals), tuple(lengths), len(instruction_data)), values
 
 
 def serialize(
     accounts: Sequence[InputAccount], instruction_data: bytes, program_id: Pubkey
 ) -> SerializedInput:
     """Serialize one instruction's accounts and data exactly as agave's ABI v1 does."""
-    if len(accounts) > MAX_ACCOUNTS_PER_INSTRUCTION:
-        raise AbiError(
-            f"{len(accounts)} instruction accounts, at most {MAX_ACCOUNTS_PER_INSTRUCTION}"
-        )
-    sizes = [_serialized_size(entry) for entry in accounts]
-    # One zeroed buffer of the final size: padding and realloc room need no writes.
-    out = bytearray(8 + sum(sizes) + 8 + len(instruction_data) + 32)
-    _U64.pack_into(out, 0, len(accounts))
-    offset = 8
-    layouts: list[AccountLayout] = []
-    for index, (entry, size) in enumerate(zip(accounts, sizes, strict=True)):
+    originals: list[int] = []
+    distinct: list[SerializedAccount] = []
+    for position, entry in enumerate(accounts):
         if isinstance(entry, DuplicateAccount):
-            original = entry.position
-            if not 0 <= original < index or isinstance(accounts[original], DuplicateAccount):
-                raise AbiError(f"account {index} duplicates {original}, not an original")
-            out[offset] = original
+            if not 0 <= entry.position < position:
+                raise AbiError(f"account {position} duplicates {entry.position}, not an original")
+            originals.append(entry.position)
         else:
-            account = entry.account
-            data = account.data
-            _ACCOUNT_FIELDS.pack_into(
-                out, offset, NON_DUP_MARKER, entry.is_signer, entry.is_writable,
-                account.executable, bytes(entry.key), bytes(account.owner), account.lamports,
-                len(data),
-            )  # fmt: skip
-            data_at = offset + _DATA_OFFSET
-            out[data_at : data_at + len(data)] = data
-            _U64.pack_into(out, offset + size - 8, SERIALIZED_RENT_EPOCH)
-            layouts.append(AccountLayout(offset + _KEY_OFFSET, offset + _OWNER_OFFSET,
-                                         offset + _LAMPORTS_OFFSET, offset + _DATA_LEN_OFFSET,
-                                         data_at, len(data)))  # fmt: skip
-        offset += size
-    _U64.pack_into(out, offset, len(instruction_data))
-    instruction_data_offset = offset + 8
-    out[instruction_data_offset:] = instruction_data + bytes(program_id)
-    return SerializedInput(bytes(out), tuple(layouts), instruction_data_offset)
+            originals.append(position)
+            distinct.append(entry)
+    plan, values = prepare_input(originals, distinct, instruction_data, program_id)
+    return SerializedInput(plan.struct.pack(*values), plan.layouts, plan.instruction_data_offset)
 
 
-def read_lamports(buffer: bytes, layout: AccountLayout) -> int:
+def read_lamports(buffer: bytes | memoryview, layout: AccountLayout) -> int:
     """Read the lamports the program left in an account's slot."""
     return int(_U64.unpack_from(buffer, layout.lamports)[0])
 
 
-def read_data_length(buffer: bytes, layout: AccountLayout) -> int:
+def read_data_length(buffer: bytes | memoryview, layout: AccountLayout) -> int:
     """Read the data length the program left in an account's length slot."""
     return int(_U64.unpack_from(buffer, layout.data_len)[0])
 
 
-def read_data(buffer: bytes, layout: AccountLayout, length: int) -> bytes:
+def read_data(buffer: bytes | memoryview, layout: AccountLayout, length: int) -> bytes:
     """Read `length` bytes of the account's data slot.
 
     The caller bounds `length` by the realloc limit first, so that the read stays inside this
@@ -169,7 +254,7 @@ def read_data(buffer: bytes, layout: AccountLayout, length: int) -> bytes:
     return bytes(buffer[layout.data : end])
 
 
-def read_owner(buffer: bytes, layout: AccountLayout) -> Pubkey:
+def read_owner(buffer: bytes | memoryview, layout: AccountLayout) -> Pubkey:
     """Read the owner the program left in an account's slot."""
     return Pubkey(bytes(buffer[layout.owner : layout.owner + 32]))
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from solders.account import Account
 from solders.instruction import Instruction
@@ -50,6 +51,9 @@ from heliostat.svm.vm import ExecutionResult, run
 SYSTEM_PROGRAM_ID = Pubkey.from_string("11111111111111111111111111111111")
 _ABI_V1_LOADERS = (BPF_LOADER_2_ID, BPF_LOADER_UPGRADEABLE_ID)
 _MEMORY_POOL_SIZE = 4
+# What the accounts loader hands out for a key without state (solders accounts are immutable,
+# so one object serves every instruction).
+_NEW_ACCOUNT = Account(0, b"", SYSTEM_PROGRAM_ID, False, 0)
 _K = InstructionErrorKind
 
 
@@ -78,13 +82,30 @@ class LoadedProgram:
 
     def acquire_memory(self, input_data: bytes, heap_size: int) -> MemoryMap:
         """Return fresh memory for one run over `input_data`: a pooled map, reset, or a new one."""
+        memory = self._take_pooled(len(input_data), heap_size)
+        if memory is None:
+            return MemoryMap.for_executable(self.executable, input_data, heap_size)
+        memory.reset()
+        # The same length (the pool matched it): a memoryview copy costs half of numpy's.
+        memory.input.data[:] = input_data
+        return memory
+
+    def acquire_blank_memory(self, input_size: int, heap_size: int) -> MemoryMap:
+        """Like `acquire_memory`, for an input of `input_size` bytes the caller overwrites."""
+        memory = self._take_pooled(input_size, heap_size)
+        if memory is None:
+            return MemoryMap.for_executable(self.executable, bytes(input_size), heap_size)
+        memory.reset()
+        return memory
+
+    def _take_pooled(self, input_size: int, heap_size: int) -> MemoryMap | None:
         pool = self._memory_pool
         for index, memory in enumerate(pool):
-            if len(memory.input) == len(input_data) and len(memory.heap) == heap_size:
+            # heap_size, not len(memory.heap): the `heap` property marks the heap all written
+            if len(memory.input) == input_size and memory.heap_size == heap_size:
                 del pool[index]
-                memory.reset(input_data)
                 return memory
-        return MemoryMap.for_executable(self.executable, input_data, heap_size)
+        return None
 
     def release_memory(self, memory: MemoryMap) -> None:
         """Give a run's memory back for reuse once nothing reads it any more."""
@@ -103,7 +124,7 @@ class LoadedProgram:
         return cls(program_id, loader_id, load_elf(elf, registry, reject_broken_elfs=False))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class InstructionResult:
     """What one instruction did.
 
@@ -119,6 +140,27 @@ class InstructionResult:
     return_data: tuple[Pubkey, bytes]
     accounts: dict[Pubkey, Account]
     execution: ExecutionResult | None = field(default=None, compare=False, repr=False)
+
+    def __init__(
+        self,
+        error: InstructionError | None,
+        logs: list[str],
+        compute_units_consumed: int,
+        return_data: tuple[Pubkey, bytes],
+        accounts: dict[Pubkey, Account],
+        execution: ExecutionResult | None = None,
+    ) -> None:
+        # The generated __init__ of a frozen dataclass sets each field through
+        # object.__setattr__; one __dict__ update costs half as much (one result per
+        # instruction is on the hot path). The instance stays frozen.
+        self.__dict__.update(
+            error=error,
+            logs=logs,
+            compute_units_consumed=compute_units_consumed,
+            return_data=return_data,
+            accounts=accounts,
+            execution=execution,
+        )
 
     @property
     def ok(self) -> bool:
@@ -136,23 +178,44 @@ def instruction_accounts(
     new, empty system account (what the accounts loader hands out). The invoked program's
     own key is never writable (a message demotes it).
     """
-    metas = [(meta.pubkey, meta.is_signer, meta.is_writable) for meta in instruction.accounts]
-    privileges: dict[Pubkey, tuple[bool, bool]] = {}
-    for key, is_signer, is_writable in metas:
-        signer, writable = privileges.get(key, (False, False))
-        privileges[key] = (signer or is_signer, writable or is_writable)
+    distinct, originals = _resolve_accounts(instruction, accounts)
+    firsts = iter(distinct)
+    return [
+        abi.SerializedAccount(*next(firsts)) if original == position
+        else abi.DuplicateAccount(original)
+        for position, original in enumerate(originals)
+    ]  # fmt: skip
+
+
+def _resolve_accounts(
+    instruction: Instruction, accounts: Mapping[Pubkey, Account]
+) -> tuple[list[abi.AccountEntry], list[int]]:
+    """`instruction_accounts` for the hot path, as plain tuples.
+
+    Returns the distinct accounts in order of first use, and per instruction account the
+    position of the first occurrence of its key (its own position for a first occurrence).
+    """
     program_id = instruction.program_id
-    entries: list[abi.InputAccount] = []
-    first_position: dict[Pubkey, int] = {}
-    for position, (key, _, _) in enumerate(metas):
-        if key in first_position:
-            entries.append(abi.DuplicateAccount(first_position[key]))
-            continue
-        first_position[key] = position
-        signer, writable = privileges[key]
-        state = accounts.get(key) or Account(0, b"", SYSTEM_PROGRAM_ID, False, 0)
-        entries.append(abi.SerializedAccount(key, signer, writable and key != program_id, state))
-    return entries
+    originals: list[int] = []
+    # key -> [position of its first meta, is_signer, is_writable]; dicts keep insertion order
+    merged: dict[Pubkey, list[Any]] = {}
+    for position, meta in enumerate(instruction.accounts):
+        key = meta.pubkey
+        first = merged.get(key)
+        if first is None:
+            merged[key] = [position, meta.is_signer, meta.is_writable]
+            originals.append(position)
+        else:
+            first[1] = first[1] or meta.is_signer
+            first[2] = first[2] or meta.is_writable
+            originals.append(first[0])
+    distinct: list[abi.AccountEntry] = []
+    for key, (_, is_signer, is_writable) in merged.items():
+        state = accounts.get(key)
+        if state is None:
+            state = _NEW_ACCOUNT
+        distinct.append((key, is_signer, is_writable and key != program_id, state))
+    return distinct, originals
 
 
 def execute_instruction(
@@ -171,50 +234,42 @@ def execute_instruction(
     `accounts` holds the pre-state of the instruction's accounts; logs go to `host.logs`
     (the result also carries the lines this instruction added).
     """
-    if instruction.program_id != program.program_id:
-        raise ProgramLoadError(
-            f"instruction is for {instruction.program_id}, program is {program.program_id}"
-        )
     program_id = program.program_id
+    if instruction.program_id != program_id:
+        raise ProgramLoadError(
+            f"instruction is for {instruction.program_id}, program is {program_id}"
+        )
     if host.program_id != program_id:
         raise ProgramLoadError(f"host runs {host.program_id}, instruction is for {program_id}")
     logs = host.logs
     first_line = len(logs.messages)
-    entries = instruction_accounts(instruction, accounts)
-    distinct = [entry for entry in entries if isinstance(entry, abi.SerializedAccount)]
-    pre_state = {account.key: account.account for account in distinct}
-
-    def finish(
-        error: InstructionError | None,
-        consumed: int,
-        post: Mapping[Pubkey, Account] | None = None,
-        execution: ExecutionResult | None = None,
-    ) -> InstructionResult:
-        return InstructionResult(
-            error=error,
-            logs=list(logs.messages[first_line:]),
-            compute_units_consumed=consumed,
-            return_data=host.return_data(),
-            accounts=dict(post if post is not None and error is None else pre_state),
-            execution=execution,
-        )
+    distinct, originals = _resolve_accounts(instruction, accounts)
 
     host.set_return_data(program_id, b"")
     log_collector.program_invoke(logs, program.name, host.stack_height())
     try:
-        serialized = abi.serialize(entries, bytes(instruction.data), program_id)
+        plan, values = abi.prepare_input(originals, distinct, bytes(instruction.data), program_id)
     except abi.AbiError:
         too_many = InstructionError(_K.MAX_ACCOUNTS_EXCEEDED)
         log_collector.program_failure(logs, program.name, too_many)
-        return finish(too_many, 0)
+        return _result(host, first_line, distinct, too_many, 0, None, None)
     setup_cost = heap_cost(heap_size)
     if setup_cost > compute_budget:
         exhausted = InstructionError(_K.COMPUTATIONAL_BUDGET_EXCEEDED)
         log_collector.program_failure(logs, program.name, exhausted)
-        return finish(exhausted, compute_budget)
+        return _result(host, first_line, distinct, exhausted, compute_budget, None, None)
 
-    memory = program.acquire_memory(serialized.buffer, heap_size)
+    # Serialize straight into a pooled map's input (`pack_into` zeroes the padding) and read
+    # the write-back from it in place before the map returns to the pool: the (10 KiB per
+    # account) input is never copied. Only the fields a program may change are kept aside.
+    memory = program.acquire_blank_memory(plan.struct.size, heap_size)
+    write_back_error: InstructionError | None = None
+    post: dict[Pubkey, Account] | None = None
+    lamports_change = 0
     try:
+        input_view = memory.input.data
+        plan.struct.pack_into(input_view, 0, *values)
+        serialized_fields = [bytes(input_view[start:end]) for start, end in plan.slots]
         execution = run(
             program.executable,
             memory,
@@ -222,9 +277,15 @@ def execute_instruction(
             compute_budget - setup_cost,
             trace=trace,
             fast=fast,
-            registers={2: serialized.instruction_data_address},
+            registers={2: plan.instruction_data_address},
         )
-        input_after = memory.input_bytes()
+        if execution.fault is None and not execution.r0:
+            try:
+                post, lamports_change = _write_back(
+                    distinct, plan.layouts, plan.slots, serialized_fields, input_view, program_id
+                )
+            except InstructionFailureError as exc:
+                write_back_error = exc.error
     finally:
         program.release_memory(memory)
     log_collector.program_consumed(
@@ -237,15 +298,8 @@ def execute_instruction(
     consumed = setup_cost + execution.compute_units_consumed
     failure: object | None = None  # what "failed: ..." prints
     error: InstructionError | None = None
-    post: dict[Pubkey, Account] | None = None
     if execution.fault is None:
-        if execution.r0:
-            error = from_return_code(execution.r0)
-        else:
-            try:
-                post = write_back(distinct, serialized, input_after, program_id)
-            except InstructionFailureError as exc:
-                error = exc.error
+        error = from_return_code(execution.r0) if execution.r0 else write_back_error
         failure = error
     elif isinstance(execution.fault, SyscallFault):
         cause = execution.fault.cause
@@ -262,18 +316,35 @@ def execute_instruction(
 
     if error is not None:
         log_collector.program_failure(logs, program.name, failure)
-        return finish(error, consumed, execution=execution)
+        return _result(host, first_line, distinct, error, consumed, None, execution)
     log_collector.program_success(logs, program.name)
-    post = post if post is not None else pre_state
-    if sum(a.lamports for a in post.values()) != sum(a.lamports for a in pre_state.values()):
-        return finish(InstructionError(_K.UNBALANCED_INSTRUCTION), consumed, execution=execution)
-    return finish(None, consumed, post, execution)
+    if lamports_change:  # the lamport sum of the instruction's accounts changed
+        unbalanced = InstructionError(_K.UNBALANCED_INSTRUCTION)
+        return _result(host, first_line, distinct, unbalanced, consumed, None, execution)
+    return _result(host, first_line, distinct, None, consumed, post, execution)
+
+
+def _result(
+    host: InvocationHost,
+    first_line: int,
+    distinct: Sequence[abi.AccountEntry],
+    error: InstructionError | None,
+    consumed: int,
+    post: dict[Pubkey, Account] | None,
+    execution: ExecutionResult | None,
+) -> InstructionResult:
+    """Build the result of an instruction whose log lines start at `first_line`."""
+    if post is None or error is not None:  # a failed instruction changes nothing
+        post = {key: state for key, _, _, state in distinct}
+    return InstructionResult(
+        error, host.logs.messages[first_line:], consumed, host.return_data(), post, execution
+    )
 
 
 def write_back(
     accounts: Sequence[abi.SerializedAccount],
     serialized: abi.SerializedInput,
-    buffer: bytes,
+    buffer: bytes | memoryview,
     program_id: Pubkey,
 ) -> dict[Pubkey, Account]:
     """Apply what the program left in its input to the accounts, with agave's checks.
@@ -282,47 +353,72 @@ def write_back(
     (`can_data_be_resized`, `set_data_from_slice`), then owner (`set_owner`, last so that a
     program may empty an account before giving it away). Raises `InstructionFailureError`.
     """
+    layouts = serialized.layouts
+    slots = abi.account_slots(layouts)
+    fields = [serialized.buffer[start:end] for start, end in slots]
+    post, _ = _write_back(accounts, layouts, slots, fields, buffer, program_id)
+    return post
+
+
+def _write_back(
+    accounts: Sequence[abi.AccountEntry],
+    layouts: Sequence[abi.AccountLayout],
+    slots: Sequence[abi.AccountSlot],
+    serialized_fields: Sequence[bytes],
+    buffer: bytes | memoryview,
+    program_id: Pubkey,
+) -> tuple[dict[Pubkey, Account], int]:
+    """`write_back` given each account's serialized slot bytes; also returns the lamport change.
+
+    `buffer` may be a view of the VM's input region: nothing returned refers to it.
+    """
     post: dict[Pubkey, Account] = {}
-    before = serialized.buffer
-    for account, layout in zip(accounts, serialized.layouts, strict=True):
-        state = account.account
+    lamports_change = 0
+    for (key, _, is_writable, state), layout, (start, end), before in zip(
+        accounts, layouts, slots, serialized_fields, strict=True
+    ):
         # Each field is compared with what was serialized first: agave's setters only act,
         # and only check, on a difference, and most instructions leave most fields alone.
-        data_end = layout.data + layout.original_data_len
-        if buffer[layout.owner : data_end] == before[layout.owner : data_end]:
-            post[account.key] = state
+        # The fields are copied out once: bytes compare with memcmp, a memoryview byte by byte.
+        after = bytes(buffer[start:end])
+        if after == before:
+            post[key] = state
             continue
         lamports, data, owner = state.lamports, state.data, state.owner
         owned = owner == program_id
-        if buffer[layout.lamports : layout.data_len] != before[layout.lamports : layout.data_len]:
-            new_lamports = abi.read_lamports(buffer, layout)
+        new_lamports, new_len = abi.LAMPORTS_AND_LENGTH.unpack_from(after, abi.FIELDS_LAMPORTS)
+        if new_lamports != lamports:
             if not owned and new_lamports < lamports:
                 raise InstructionFailureError.of(_K.EXTERNAL_ACCOUNT_LAMPORT_SPEND)
-            if not account.is_writable:
+            if not is_writable:
                 raise InstructionFailureError.of(_K.READONLY_LAMPORT_CHANGE)
+            lamports_change += new_lamports - lamports
             lamports = new_lamports
-        if buffer[layout.data_len : data_end] != before[layout.data_len : data_end]:
-            new_len = abi.read_data_length(buffer, layout)
-            if new_len - layout.original_data_len > MAX_PERMITTED_DATA_INCREASE or (
-                new_len > MAX_PERMITTED_DATA_LENGTH
+        old_len = len(data)
+        new_data = after[abi.FIELDS_DATA :]  # the new data, if its length did not change
+        if new_len != old_len or new_data != data:
+            if (
+                new_len - old_len > MAX_PERMITTED_DATA_INCREASE
+                or new_len > MAX_PERMITTED_DATA_LENGTH
             ):
                 raise InstructionFailureError.of(_K.INVALID_REALLOC)
-            new_data = abi.read_data(buffer, layout, new_len)
-            resize_error = _resize_error(account, owned, len(data), new_len)
+            if new_len != old_len:
+                new_data = abi.read_data(buffer, layout, new_len)
+            resize_error = _resize_error(is_writable, owned, old_len, new_len)
             if resize_error is None:
                 data = new_data
             elif new_data != data:
                 raise InstructionFailureError.of(resize_error)
-        if buffer[layout.owner : layout.lamports] != before[layout.owner : layout.lamports]:
-            if not owned or not account.is_writable or any(data):
+        if after[: abi.FIELDS_LAMPORTS] != before[: abi.FIELDS_LAMPORTS]:
+            if not owned or not is_writable or any(data):
                 raise InstructionFailureError.of(_K.MODIFIED_PROGRAM_ID)
             owner = abi.read_owner(buffer, layout)
-        post[account.key] = Account(lamports, data, owner, state.executable, state.rent_epoch)
-    return post
+        post[key] = Account(lamports, data, owner, state.executable, state.rent_epoch)
+    return post, lamports_change
 
 
 def _resize_error(
-    account: abi.SerializedAccount, owned: bool, old_len: int, new_len: int
+    is_writable: bool, owned: bool, old_len: int, new_len: int
 ) -> InstructionErrorKind | None:
     """`BorrowedAccount::can_data_be_resized`, or None when the data may be replaced.
 
@@ -331,7 +427,7 @@ def _resize_error(
     """
     if new_len != old_len and not owned:
         return _K.ACCOUNT_DATA_SIZE_CHANGED
-    if not account.is_writable:
+    if not is_writable:
         return _K.READONLY_DATA_MODIFIED
     if not owned:
         return _K.EXTERNAL_ACCOUNT_DATA_MODIFIED

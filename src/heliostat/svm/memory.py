@@ -77,9 +77,12 @@ class MemoryMap:
         *,
         program_vaddr: int = MM_PROGRAM_START,
         input_segments: Sequence[InputSegment] | None = None,
+        input_view: Bytes | None = None,
+        max_heap_size: int = MAX_HEAP_SIZE,
+        heap_buffer: Bytes | None = None,
     ) -> None:
-        if not 0 <= heap_size <= MAX_HEAP_SIZE:
-            raise SvmError(f"heap size {heap_size} outside 0..{MAX_HEAP_SIZE}")
+        if not 0 <= heap_size <= max_heap_size:
+            raise SvmError(f"heap size {heap_size} outside 0..{max_heap_size}")
         if not MM_PROGRAM_START <= program_vaddr < MM_STACK_START:
             raise SvmError(f"program region address {program_vaddr:#x} outside region 1")
         self.program: Bytes = _readonly(program)
@@ -90,9 +93,21 @@ class MemoryMap:
         # from `stack_dirty` on are known to be zero, which makes reset and release cheap.
         self.stack_buffer: Bytes = stack
         self.stack_dirty = 0
-        self.heap_buffer: Bytes = np.zeros(heap_size, dtype=np.uint8)  # untracked, like the stack
+        # untracked, like the stack; a caller that pools heaps passes a zeroed one
+        self.heap_buffer: Bytes = (
+            np.zeros(heap_size, dtype=np.uint8) if heap_buffer is None else heap_buffer
+        )
+        if len(self.heap_buffer) != heap_size:
+            raise SvmError(f"heap buffer of {len(self.heap_buffer)} bytes, expected {heap_size}")
         self.heap_dirty = 0
-        self.input: Bytes = np.frombuffer(input_data, dtype=np.uint8).copy()
+        if input_view is not None:
+            # The kernel switch: the input region aliases another map's memory (no copy), so
+            # a program's writes land in the kernel's buffer.
+            if input_view.dtype != np.uint8 or input_view.ndim != 1 or len(input_data):
+                raise SvmError("input_view must be a 1-D uint8 array, given without input_data")
+            self.input: Bytes = input_view
+        else:
+            self.input = np.frombuffer(input_data, dtype=np.uint8).copy()
         if input_segments is None:
             self._segments: tuple[tuple[int, int, bool], ...] = ((0, len(self.input), True),)
         else:
@@ -278,10 +293,13 @@ class MemoryMap:
 
     def reset(self, input_data: bytes | bytearray | Bytes | None = None) -> None:
         """Zero the stack and heap (and optionally replace the input) for another run."""
-        self.stack_buffer[: self.stack_dirty] = 0
-        self.stack_dirty = 0
-        self.heap_buffer[: self.heap_dirty] = 0
-        self.heap_dirty = 0
+        # Many runs write neither (e.g. an SPL transfer): skip numpy's fixed cost then.
+        if self.stack_dirty:
+            self.stack_buffer[: self.stack_dirty] = 0
+            self.stack_dirty = 0
+        if self.heap_dirty:
+            self.heap_buffer[: self.heap_dirty] = 0
+            self.heap_dirty = 0
         if input_data is not None:
             data = np.frombuffer(input_data, dtype=np.uint8)
             if len(data) != len(self.input):
