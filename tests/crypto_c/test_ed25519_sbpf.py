@@ -30,7 +30,7 @@ from heliostat.testing.ed25519_sbpf import (
 
 EDGE_CASES = edge_cases()
 # A regression guard on the proving cost of one verification (measured: 0.79M–0.83M for a
-# 100-byte message; benchmarks/ed25519.py reports the figures).
+# 100-byte message; benchmarks/runtime.py reports the figures).
 MAX_VERIFY_INSTRUCTIONS = 870_000
 
 

@@ -263,6 +263,9 @@ class BatchPublicOutput:
     withdrawals: tuple[Withdrawal, ...]
     state_diff: tuple[tuple[Pubkey, Account], ...] = field(repr=False)
     encoded: bytes = field(repr=False)  # the exact bytes the kernel published
+    # the state-tree leaf of each diff entry (2^64-1 when the batch ran without the tree);
+    # an ELF account's data is never in the diff (it cannot change here): b"" stands in
+    state_diff_leaves: tuple[int, ...] = field(default=(), repr=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -167,6 +167,30 @@ class TransactionError:
         template = VARIANTS[self.code][1]
         return template.format(index=self.index, error=self.instruction_error)
 
+    @classmethod
+    def from_json(cls, value: TransactionErrorJson) -> TransactionError:
+        """Parse the JSON-RPC shape (the inverse of `to_json`); raises ValueError."""
+        if isinstance(value, str):
+            return cls(value)
+        if not isinstance(value, dict) or len(value) != 1:
+            raise ValueError(f"not a TransactionError: {value!r}")
+        ((kind, detail),) = value.items()
+        if kind == "InstructionError":
+            if not isinstance(detail, list) or len(detail) != 2:
+                raise ValueError(f"InstructionError needs [index, error]: {detail!r}")
+            index, inner = detail
+            if isinstance(inner, dict) and set(inner) == {"Custom"}:
+                return cls.instruction(int(index), InstructionError.custom(int(inner["Custom"])))
+            by_name = {k.rust_name: k for k in InstructionErrorKind}
+            if not isinstance(inner, str) or inner not in by_name:
+                raise ValueError(f"unknown InstructionError {inner!r}")
+            return cls.instruction(int(index), InstructionError(by_name[inner]))
+        if kind in _WITH_INDEX:
+            return cls(kind, int(detail))
+        if kind in _WITH_ACCOUNT and isinstance(detail, dict):
+            return cls(kind, int(detail["account_index"]))
+        raise ValueError(f"not a TransactionError: {value!r}")
+
     def to_json(self) -> TransactionErrorJson:
         """Return the serde JSON form the JSON-RPC API returns."""
         if self.instruction_error is not None:
