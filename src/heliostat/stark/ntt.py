@@ -233,13 +233,22 @@ def _row_factors_mont(base: int, n: int, scale: int) -> U32Array:
     return (f % np.uint64(P)).astype(np.uint32)
 
 
-def coset_ntt(coeffs: Any, shift: int, log_blowup: int = 0) -> U32Array:
-    """Evaluate polynomials of degree < n on shift·H', |H'| = n·2^log_blowup (natural order)."""
+def coset_ntt(
+    coeffs: Any, shift: int, log_blowup: int = 0, *, bit_reversed: bool = False
+) -> U32Array:
+    """Evaluate polynomials of degree < n on shift·H', |H'| = n·2^log_blowup.
+
+    Rows of the result are in natural order, or in bit-reversed order if ``bit_reversed``
+    (then computed directly, without a permuting copy).
+    """
     mat, trailing, log_n = _as_matrix(coeffs)
     log_big = log_n + log_blowup
     if log_blowup < 0 or log_big > TWO_ADICITY:
         raise ShapeError("blowup out of range", reason="too_large", got=log_blowup)
-    return _shaped(_coset_evaluate(mat, log_n, to_int(shift), log_blowup), trailing)
+    shift = to_int(shift)
+    if bit_reversed:
+        return _shaped(_coset_evaluate_bitrev(mat, log_n, shift, log_blowup), trailing)
+    return _shaped(_coset_evaluate(mat, log_n, shift, log_blowup), trailing)
 
 
 def _coset_evaluate(coeffs: U32Array, log_n: int, shift: int, log_blowup: int) -> U32Array:
@@ -253,9 +262,39 @@ def _coset_evaluate(coeffs: U32Array, log_n: int, shift: int, log_blowup: int) -
     return _spread_dit(coeffs, log_n, log_blowup, False, factors)
 
 
-def interpolate_coset(evals: Any, shift: int) -> U32Array:
-    """Coefficients of the polynomials whose values on shift·H are ``evals`` (natural)."""
+def _coset_evaluate_bitrev(coeffs: U32Array, log_n: int, shift: int, log_blowup: int) -> U32Array:
+    """Bit-reversed values on shift·H' (|H'| = n·2^log_blowup) of coefficient columns.
+
+    Bit-reversed rows split into 2^b blocks of n: block t is the coset shift·g_t·H with
+    g_t = ω'^rev_b(t), itself in bit-reversed order, i.e. a DIF of the twisted coefficients.
+    """
+    log_big = log_n + log_blowup
+    if _is_narrow(coeffs, log_big):  # narrow: four-step in natural order, then permute
+        return _bitrev_copy(_coset_evaluate(coeffs, log_n, shift, log_blowup), log_big)
+    n = 1 << log_n
+    out = np.empty((1 << log_big, coeffs.shape[1]), dtype=np.uint32)
+    omega_big = two_adic_generator(log_big)
+    rev_b = bit_reverse_indices(log_blowup)
+    for t in range(1 << log_blowup):
+        coset_shift = shift * pow(omega_big, int(rev_b[t]), P) % P
+        _dif(coeffs, out[t * n : (t + 1) * n], log_n, False, _row_factors_mont(coset_shift, n, 1))
+    return out
+
+
+def interpolate_coset(evals: Any, shift: int, *, bit_reversed: bool = False) -> U32Array:
+    """Coefficients of the polynomials whose values on shift·H are ``evals``.
+
+    ``evals`` rows are in natural order, or in bit-reversed order if ``bit_reversed`` (the
+    transform then reads them as they are: a DIT takes bit-reversed input).
+    """
     mat, trailing, log_n = _as_matrix(evals)
+    if bit_reversed:
+        out = np.empty_like(mat)
+        # DIT of bit-reversed input; 1/n and the coset shift^-i are applied afterwards
+        _dit(mat, out, log_n, True)
+        factors = _row_factors_mont(inv(to_int(shift)), 1 << log_n, inv(1 << log_n))
+        _k.scale_rows_kernel(out, out, factors)
+        return _shaped(out, trailing)
     coeffs = intt(mat)
     out = np.empty_like(coeffs)
     _k.scale_rows_kernel(coeffs, out, _row_factors_mont(inv(to_int(shift)), 1 << log_n, 1))
@@ -285,19 +324,11 @@ def coset_lde(
         _dif(mat, coeffs_br, log_n, inverse=True)  # n·coefficients, in bit-reversed order
         factors = _row_factors_mont(shift, n, inv(n))
         return _shaped(_spread_dit(coeffs_br, log_n, log_blowup, True, factors), trailing)
-    # Bit-reversed rows split into 2^b blocks of n: block t is the coset shift·g_t·H with
-    # g_t = ω'^rev_b(t), itself in bit-reversed order, i.e. a DIF of the twisted coefficients.
-    # (Measured faster than a bit-reversing scatter of the natural result, which needs a
-    # second result-sized array, and it keeps the working memory at result + input.)
+    # Bit-reversed: a DIF per coset block (``_coset_evaluate_bitrev``), measured faster than
+    # a bit-reversing scatter of the natural result, which needs a second result-sized array;
+    # it keeps the working memory at result + input.
     coeffs = _transform(mat, log_n, inverse=True)
-    out = np.empty((1 << log_big, mat.shape[1]), dtype=np.uint32)
-    omega_big = two_adic_generator(log_big)
-    rev_b = bit_reverse_indices(log_blowup)
-    for t in range(1 << log_blowup):
-        coset_shift = shift * pow(omega_big, int(rev_b[t]), P) % P
-        block = out[t * n : (t + 1) * n]
-        _dif(coeffs, block, log_n, False, _row_factors_mont(coset_shift, n, 1))
-    return _shaped(out, trailing)
+    return _shaped(_coset_evaluate_bitrev(coeffs, log_n, shift, log_blowup), trailing)
 
 
 # --- evaluation at an out-of-domain point -------------------------------------------------

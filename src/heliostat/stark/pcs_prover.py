@@ -2,27 +2,34 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit, prange
 from numpy.typing import NDArray
 
-from heliostat.stark._eval_kernels import ext_mul_mont
-from heliostat.stark._field_kernels import add_mod, mont_mul, sub_mod, to_mont
-from heliostat.stark.extension import Ext4, ext_combine_columns
-from heliostat.stark.field import (
-    GENERATOR,
-    P,
-    batch_inverse,
-    coset_points,
-    two_adic_generator,
-    vadd,
-    vscale,
+from heliostat.stark._deep_kernels import deep_kernel
+from heliostat.stark.extension import (
+    Ext4,
+    ext_add,
+    ext_combine_columns,
+    ext_from_base,
+    ext_inv,
+    ext_mul,
+    ext_scale,
+    ext_sub,
 )
+from heliostat.stark.field import GENERATOR, P, coset_points, two_adic_generator, vadd, vscale
+from heliostat.stark.kernel_errors import FieldError
 from heliostat.stark.merkle import MatrixCommitment
-from heliostat.stark.ntt import bit_reverse_indices, bit_reverse_rows, coset_lde, coset_ntt
+from heliostat.stark.ntt import (
+    bit_reverse_indices,
+    bit_reverse_rows,
+    coset_lde,
+    coset_ntt,
+    intt,
+)
 from heliostat.stark.pcs import DeepEntry, MatrixSlot, Round, class_point_sums, column_coefficients
 from heliostat.stark.proof import TableOpenings, TreeOpening
 
@@ -109,73 +116,8 @@ def inverse_numerator(z: Ext4, minpoly: list[int]) -> list[Ext4]:
     return [b0, b1, b2, Ext4.one()]
 
 
-@njit(cache=True, parallel=True)
-def _minpoly_values(x: np.ndarray, c: np.ndarray, out: np.ndarray) -> None:
-    """out[i] = x^4 + c3·x^3 + c2·x^2 + c1·x + c0 (all canonical)."""
-    for i in prange(x.shape[0]):
-        xm = to_mont(x[i])
-        acc = add_mod(x[i], c[3])
-        acc = add_mod(mont_mul(acc, xm), c[2])
-        acc = add_mod(mont_mul(acc, xm), c[1])
-        out[i] = add_mod(mont_mul(acc, xm), c[0])
-
-
-@njit(cache=True, inline="always")
-def _cubic_at(q: np.ndarray, xm: np.uint32) -> tuple[np.uint32, np.uint32, np.uint32, np.uint32]:
-    """q3·x^3 + … + q0 for Montgomery-form ext coefficients q (4, 4); x in Montgomery form."""
-    v0, v1, v2, v3 = q[3, 0], q[3, 1], q[3, 2], q[3, 3]
-    for k in range(2, -1, -1):
-        v0 = add_mod(mont_mul(v0, xm), q[k, 0])
-        v1 = add_mod(mont_mul(v1, xm), q[k, 1])
-        v2 = add_mod(mont_mul(v2, xm), q[k, 2])
-        v3 = add_mod(mont_mul(v3, xm), q[k, 3])
-    return v0, v1, v2, v3
-
-
-@njit(cache=True, parallel=True)
-def _deep_kernel(
-    s: np.ndarray,
-    t: np.ndarray,
-    x: np.ndarray,
-    inv_m1: np.ndarray,
-    inv_m2: np.ndarray,
-    q1: np.ndarray,
-    q2: np.ndarray,
-    s_zeta: np.ndarray,
-    t_next: np.ndarray,
-    out: np.ndarray,
-) -> None:
-    """Set out = (S − S(ζ))·q1(x)/m1(x) + (T − T(ζω))·q2(x)/m2(x); q2 already carries α."""
-    for i in prange(out.shape[0]):
-        xm = to_mont(x[i])
-        a0, a1, a2, a3 = _cubic_at(q1, xm)  # Montgomery form
-        b0, b1, b2, b3 = _cubic_at(q2, xm)
-        u0, u1, u2, u3 = ext_mul_mont(
-            sub_mod(s[i, 0], s_zeta[0]), sub_mod(s[i, 1], s_zeta[1]),
-            sub_mod(s[i, 2], s_zeta[2]), sub_mod(s[i, 3], s_zeta[3]), a0, a1, a2, a3,
-        )  # fmt: skip
-        w0, w1, w2, w3 = ext_mul_mont(
-            sub_mod(t[i, 0], t_next[0]), sub_mod(t[i, 1], t_next[1]),
-            sub_mod(t[i, 2], t_next[2]), sub_mod(t[i, 3], t_next[3]), b0, b1, b2, b3,
-        )  # fmt: skip
-        f1 = to_mont(inv_m1[i])
-        f2 = to_mont(inv_m2[i])
-        out[i, 0] = add_mod(mont_mul(u0, f1), mont_mul(w0, f2))
-        out[i, 1] = add_mod(mont_mul(u1, f1), mont_mul(w1, f2))
-        out[i, 2] = add_mod(mont_mul(u2, f1), mont_mul(w2, f2))
-        out[i, 3] = add_mod(mont_mul(u3, f1), mont_mul(w3, f2))
-
-
 def _mont_ext(values: Sequence[Ext4]) -> U32Array:
     return np.array([[(c << 32) % P for c in e.coeffs] for e in values], dtype=np.uint32)
-
-
-def _inverse_parts(x: U32Array, point: Ext4) -> tuple[U32Array, list[Ext4]]:
-    """1/m(x) for every x, and the cubic numerator's coefficients (1/(x − pt) = cubic/m)."""
-    minpoly = minimal_polynomial(point)
-    values = np.empty_like(x)
-    _minpoly_values(x, np.array(minpoly, dtype=np.uint32), values)
-    return batch_inverse(values), inverse_numerator(point, minpoly)
 
 
 @dataclass(frozen=True)
@@ -184,6 +126,66 @@ class DeepSource:
 
     data: U32Array
     is_coefficients: bool
+
+
+def _combined_sources(
+    n: int,
+    entries: Sequence[DeepEntry],
+    sources: dict[tuple[Round, int], DeepSource],
+    alpha_powers: Sequence[Ext4],
+) -> tuple[U32Array, U32Array]:
+    """T on H (values, (n, 4)) and the quotient part of S as coefficients ((n, 4))."""
+    t_evals = np.zeros((n, 4), dtype=np.uint32)
+    q_coeffs = np.zeros((n, 4), dtype=np.uint32)
+    for entry in entries:
+        source = sources[(entry.slot.round, entry.slot.table)]
+        coeffs = np.array([c.coeffs for c in column_coefficients(entry, alpha_powers)])
+        comb = ext_combine_columns(source.data, coeffs.astype(np.uint32))
+        if source.is_coefficients:
+            q_coeffs = vadd(q_coeffs, comb)
+        else:
+            t_evals = vadd(t_evals, comb)
+    return t_evals, q_coeffs
+
+
+def reduced_opening_reference(
+    log_size: int,
+    log_blowup: int,
+    entries: Sequence[DeepEntry],
+    sources: dict[tuple[Round, int], DeepSource],
+    openings: Sequence[TableOpenings],
+    alpha: Ext4,
+    alpha_powers: Sequence[Ext4],
+    zeta: Ext4,
+    zeta_next: Ext4,
+) -> U32Array:
+    """Readable reference of ``reduced_opening``: the formula, column by column."""
+    n = 1 << (log_size - log_blowup)
+    t_evals, q_coeffs = _combined_sources(n, entries, sources, alpha_powers)
+    t = coset_lde(t_evals, log_blowup, GENERATOR, bit_reversed=True)
+    s = vadd(t, bit_reverse_rows(coset_ntt(q_coeffs, GENERATOR, log_blowup)))
+    s_zeta, t_next = class_point_sums(entries, alpha_powers, openings)
+    x = ext_from_base(bitrev_points(log_size))
+    inv1 = ext_inv(ext_sub(x, np.broadcast_to(zeta.to_array(), x.shape)))
+    inv2 = ext_inv(ext_sub(x, np.broadcast_to(zeta_next.to_array(), x.shape)))
+    first = ext_mul(ext_sub(s, np.broadcast_to(s_zeta.to_array(), s.shape)), inv1)
+    second = ext_mul(ext_sub(t, np.broadcast_to(t_next.to_array(), t.shape)), inv2)
+    return ext_add(first, ext_scale(second, alpha))
+
+
+@functools.lru_cache(maxsize=8)
+def _point_parts(log_size: int) -> tuple[U32Array, U32Array, int]:
+    """Bit-reversed points of g·K (|K| = 2^log_size) as base[i mod 2^lo]·shift[i >> lo].
+
+    base holds the subgroup of size 2^lo in bit-reversed order, shift[c] = g·ω^rev(c)
+    (Montgomery form): the top bits of a bit-reversed index pick the coset of that subgroup.
+    """
+    lo = min(log_size, 16)
+    hi = log_size - lo
+    base = coset_points(lo)[bit_reverse_indices(lo)]
+    omega = two_adic_generator(log_size)
+    shifts = [(GENERATOR * pow(omega, int(r), P) << 32) % P for r in bit_reverse_indices(hi)]
+    return base, np.array(shifts, dtype=np.uint32), lo
 
 
 def reduced_opening(
@@ -200,29 +202,27 @@ def reduced_opening(
     """Compute the DEEP quotient batch of one height class on its LDE domain (bit-reversed).
 
     S and T are linear in the columns, so they are combined on the trace (n rows) and
-    extended once, instead of combining every column of the (larger) LDE.
+    extended once, instead of combining every column of the (larger) LDE: T's coefficients
+    and S's (= T's plus the quotient chunks') side by side are one 8-column extension.
     """
     n = 1 << (log_size - log_blowup)
-    t_evals = np.zeros((n, 4), dtype=np.uint32)
-    q_coeffs = np.zeros((n, 4), dtype=np.uint32)
-    for entry in entries:
-        source = sources[(entry.slot.round, entry.slot.table)]
-        coeffs = np.array([c.coeffs for c in column_coefficients(entry, alpha_powers)])
-        comb = ext_combine_columns(source.data, coeffs.astype(np.uint32))
-        if source.is_coefficients:
-            q_coeffs = vadd(q_coeffs, comb)
-        else:
-            t_evals = vadd(t_evals, comb)
-    t = coset_lde(t_evals, log_blowup, GENERATOR, bit_reversed=True)
-    q = bit_reverse_rows(coset_ntt(q_coeffs, GENERATOR, log_blowup))
-    s = vadd(t, q)
+    t_evals, q_coeffs = _combined_sources(n, entries, sources, alpha_powers)
+    both = np.empty((n, 8), dtype=np.uint32)
+    both[:, :4] = intt(t_evals)
+    both[:, 4:] = vadd(both[:, :4], q_coeffs)
+    ts = coset_ntt(both, GENERATOR, log_blowup, bit_reversed=True)
     s_zeta, t_next = class_point_sums(entries, alpha_powers, openings)
-    x = bitrev_points(log_size)
-    inv_m1, q1 = _inverse_parts(x, zeta)
-    inv_m2, q2 = _inverse_parts(x, zeta_next)
+    base, shifts, lo = _point_parts(log_size)
+    m1, m2 = minimal_polynomial(zeta), minimal_polynomial(zeta_next)
+    q1 = inverse_numerator(zeta, m1)
+    q2 = [alpha * c for c in inverse_numerator(zeta_next, m2)]
     out = np.empty((1 << log_size, 4), dtype=np.uint32)
-    _deep_kernel(
-        s, t, x, inv_m1, inv_m2, _mont_ext(q1), _mont_ext([alpha * c for c in q2]),
-        s_zeta.to_array(), t_next.to_array(), out,
+    zero_at = np.full(max(1, min(256, out.shape[0] >> 12)), -1, dtype=np.int64)
+    deep_kernel(
+        ts, base, shifts, lo, np.array(m1, dtype=np.uint32), np.array(m2, dtype=np.uint32),
+        _mont_ext(q1), _mont_ext(q2), s_zeta.to_array(), t_next.to_array(), out, zero_at,
     )  # fmt: skip
+    if (zero_at >= 0).any():  # ζ or ζω in the base field: probability ~2^-93
+        first = int(zero_at[zero_at >= 0].min())
+        raise FieldError(f"x − ζ vanishes at row {first}", reason="zero_inverse", got=first)
     return out

@@ -32,7 +32,7 @@ from heliostat.stark.fri import fri_schedule
 from heliostat.stark.fri_prover import commit_phase, grind, open_layers
 from heliostat.stark.keys import VerifyingKey, commit_fixed_columns
 from heliostat.stark.logup_trace import permutation_trace
-from heliostat.stark.ntt import barycentric_weights, bit_reverse_rows, coset_ntt
+from heliostat.stark.ntt import barycentric_weights, coset_ntt
 from heliostat.stark.pcs import Round, class_power_count, deep_layout, round_matrices
 from heliostat.stark.pcs_prover import (
     DeepSource,
@@ -287,7 +287,7 @@ def _quotient_round(run: _Run) -> None:
     run.lap("quotient evaluation")
     b = run.log_blowup
     slots = round_matrices(run.machine, run.log_heights, b, Round.QUOTIENT)
-    ldes = [bit_reverse_rows(coset_ntt(run.chunk_coeffs[s.table], GENERATOR, b)) for s in slots]
+    ldes = [coset_ntt(run.chunk_coeffs[s.table], GENERATOR, b, bit_reversed=True) for s in slots]
     run.rounds[Round.QUOTIENT] = commit_round(Round.QUOTIENT, slots, ldes)
     run.tr.absorb(Tag.QUOTIENT_ROOT, run.rounds[Round.QUOTIENT].root)
     run.lap("quotient commit")

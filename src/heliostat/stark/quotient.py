@@ -11,8 +11,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit, prange
 from numpy.typing import NDArray
 
+from heliostat.stark._field_kernels import add_mod, mont_mul, pow_mod, to_mont
 from heliostat.stark.constraint_eval import KernelProgram, evaluate_quotient_numerator
 from heliostat.stark.errors import ConstraintViolationError
 from heliostat.stark.extension import Ext4
@@ -112,12 +114,119 @@ def quotient_chunks(
         alpha_powers=alpha_powers,
         scale=domain.inv_vanishing,
     )
-    coeffs = interpolate_coset(bit_reverse_rows(values), GENERATOR)
-    n = 1 << log_n
-    if check and coeffs[num_chunks * n :].any():
+    log_q = (values.shape[0] >> log_n).bit_length() - 1
+    chunks, high_nonzero = split_quotient(values, log_n, log_q, num_chunks)
+    if check and high_nonzero:
         raise ConstraintViolationError(
             f"{table_name}: the quotient has degree ≥ {num_chunks}·n: a constraint fails on H",
             reason="quotient_degree",
         )
+    return chunks
+
+
+def split_quotient_reference(
+    values: U32Array, log_n: int, num_chunks: int
+) -> tuple[U32Array, bool]:
+    """Readable reference of ``split_quotient``: interpolate on g·K, cut into chunks."""
+    coeffs = interpolate_coset(bit_reverse_rows(values), GENERATOR)
+    n = 1 << log_n
     chunks = coeffs[: num_chunks * n].reshape(num_chunks, n, 4)
-    return np.ascontiguousarray(chunks.transpose(1, 0, 2).reshape(n, 4 * num_chunks))
+    out = np.ascontiguousarray(chunks.transpose(1, 0, 2).reshape(n, 4 * num_chunks))
+    return out, bool(coeffs[num_chunks * n :].any())
+
+
+@njit(cache=True, parallel=True)
+def _side_by_side_kernel(values: np.ndarray, n: int, out: np.ndarray) -> None:
+    """out[k, 4t + c] = values[t·n + k, c]: the q blocks of n rows as 4q columns."""
+    q = values.shape[0] // n
+    for k in prange(n):
+        for t in range(q):
+            for c in range(4):
+                out[k, 4 * t + c] = values[t * n + k, c]
+
+
+@njit(cache=True, parallel=True)
+def _combine_cosets_kernel(
+    p: np.ndarray,
+    s_inv: np.ndarray,
+    w_m: np.ndarray,
+    out: np.ndarray,
+    nonzero: np.ndarray,
+) -> None:
+    """From each coset's interpolant to the chunks (see ``split_quotient``).
+
+    ``p[k, 4t + c]`` is coefficient k of P_t(y) = Q(s_t·y) mod (y^n − 1); ``s_inv[t]`` is
+    s_t^−1 (canonical); ``w_m[j, t]`` = (1/q)·ω_q^(−rev(t)·j)·g^(−n·j) in Montgomery form.
+    ``nonzero[chunk]`` is set when a coefficient at or above num_chunks·n is not zero.
+    """
+    n = p.shape[0]
+    q = s_inv.shape[0]
+    n_out = out.shape[1] // 4
+    n_par = nonzero.shape[0]
+    for ch in prange(n_par):
+        k0 = ch * n // n_par
+        k1 = (ch + 1) * n // n_par
+        twist = np.empty(q, dtype=np.uint32)  # s_t^−k in Montgomery form
+        step = np.empty(q, dtype=np.uint32)
+        b = np.empty((q, 4), dtype=np.uint32)
+        for t in range(q):
+            twist[t] = to_mont(pow_mod(s_inv[t], np.uint64(k0)))
+            step[t] = to_mont(s_inv[t])
+        flag = False
+        for k in range(k0, k1):
+            for t in range(q):
+                for c in range(4):
+                    b[t, c] = mont_mul(p[k, 4 * t + c], twist[t])
+                twist[t] = mont_mul(twist[t], step[t])
+            for j in range(q):
+                for c in range(4):
+                    acc = np.uint32(0)
+                    for t in range(q):
+                        acc = add_mod(acc, mont_mul(b[t, c], w_m[j, t]))
+                    if j < n_out:
+                        out[k, 4 * j + c] = acc
+                    elif acc != 0:
+                        flag = True
+        nonzero[ch] = flag
+
+
+def split_quotient(
+    values: U32Array, log_n: int, log_q: int, num_chunks: int
+) -> tuple[U32Array, bool]:
+    """Cut Q, given on g·K (|K| = n·2^log_q, bit-reversed rows, (N, 4)), into chunks.
+
+    Returns the (n, 4·num_chunks) chunk coefficients, and whether Q has a coefficient at or
+    above num_chunks·n. Block t of the rows holds Q on the coset s_t·H (in bit-reversed
+    order), so one batch of size-n interpolations (all blocks side by side: wide, fast)
+    gives P_t(y) = Q(s_t·y) mod (y^n − 1), whose coefficient k is
+    Σ_j q_(k+jn)·s_t^(k+jn). Twisting by s_t^−k leaves a size-q DFT over j at the points
+    ω_q^rev(t) (as s_t^n = g^n·ω_q^rev(t)), inverted row by row.
+    """
+    n, q = 1 << log_n, 1 << log_q
+    if q == 1 or values.shape[0] != n * q or num_chunks > q:
+        return split_quotient_reference(values, log_n, num_chunks)
+    side = np.empty((n, 4 * q), dtype=np.uint32)
+    _side_by_side_kernel(values, n, side)
+    p = interpolate_coset(side, 1, bit_reversed=True)
+    omega_q = two_adic_generator(log_q)
+    omega_big = two_adic_generator(log_n + log_q)
+    rev_q = bit_reverse_indices(log_q)
+    s_inv = np.array(
+        [inv(GENERATOR * pow(omega_big, int(r), P) % P) for r in rev_q], dtype=np.uint32
+    )
+    g_n_inv = inv(pow(GENERATOR, n, P))
+    q_inv = inv(q)
+    w_m = np.array(
+        [
+            [
+                (q_inv * pow(omega_q, (-int(rev_q[t]) * j) % q, P) * pow(g_n_inv, j, P) << 32) % P
+                for t in range(q)
+            ]
+            for j in range(q)
+        ],
+        dtype=np.uint32,
+    )
+    out = np.empty((n, 4 * num_chunks), dtype=np.uint32)
+    nonzero = np.zeros(max(1, min(64, n // 1024)), dtype=np.bool_)
+    _combine_cosets_kernel(p, s_inv, w_m, out, nonzero)
+    return out, bool(nonzero.any())
