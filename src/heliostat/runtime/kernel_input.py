@@ -129,6 +129,11 @@ class KernelBlock:
 
     def encode(self, index: dict[bytes, int]) -> bytes:
         """Return the block record (``index``: witness index of every key)."""
+        head, records = self.encode_parts(index)
+        return head + b"".join(records)
+
+    def encode_parts(self, index: dict[bytes, int]) -> tuple[bytes, list[bytes]]:
+        """Return the block record as its head and one record per transaction."""
         if len(self.clock) != CLOCK_SIZE:
             raise BatchEncodingError(
                 "clock sysvar data must be 40 bytes", limit=40, got=len(self.clock)
@@ -136,8 +141,7 @@ class KernelBlock:
         out = [_U64.pack(self.slot), self.clock, _U64.pack(len(self.blockhashes))]
         out += [bytes(h) for h in self.blockhashes]
         out.append(_U64.pack(len(self.transactions)))
-        out += [encode_transaction(tx, index) for tx in self.transactions]
-        return b"".join(out)
+        return b"".join(out), [encode_transaction(tx, index) for tx in self.transactions]
 
 
 def encode_priority(op: PriorityOperation, index: dict[bytes, int]) -> bytes:
@@ -205,6 +209,13 @@ class KernelInput:
 
     def encode(self) -> bytes:
         """Return the input region's bytes."""
+        return self.encode_with_transactions()[0]
+
+    def encode_with_transactions(self) -> tuple[bytes, list[tuple[int, int]]]:
+        """Return the input region's bytes and each transaction's wire bytes' (offset, length).
+
+        An offset depends only on what precedes it, never on ``scale``.
+        """
         if len(self.old_root) != 32:
             raise BatchEncodingError("old root must be 32 bytes", limit=32, got=len(self.old_root))
         keys = [bytes(w.key) for w in self.witness]
@@ -216,8 +227,24 @@ class KernelInput:
                 raise BatchEncodingError("a signature is 64 bytes", limit=64, got=len(sig))
             body.append(sig)
         index = {key: i for i, key in enumerate(keys)}
-        body += [encode_priority(op, index) for op in self.priority_operations]
-        body += [block.encode(index) for block in self.blocks]
+        offsets: list[tuple[int, int]] = []
+        at = HEADER_SIZE + sum(len(part) for part in body)
+        for op in self.priority_operations:
+            record = encode_priority(op, index)
+            if isinstance(op, ForcedTransaction):
+                offsets.append(
+                    (at + len(record) - _padded_len(len(op.transaction)), len(op.transaction))
+                )
+            body.append(record)
+            at += len(record)
+        for block in self.blocks:
+            head, records = block.encode_parts(index)
+            body.append(head)
+            at += len(head)
+            for tx, record in zip(block.transactions, records, strict=True):
+                offsets.append((at + len(record) - _padded_len(len(tx)), len(tx)))
+                at += len(record)
+            body += records
         sections = b"".join(body)
         if self.state_witness is not None:
             witness = self.state_witness
@@ -246,9 +273,53 @@ class KernelInput:
         )
         if len(header) != HEADER_SIZE:
             raise BatchEncodingError("header layout", limit=HEADER_SIZE, got=len(header))
-        return header + sections + witness
+        return header + sections + witness, offsets
+
+
+def _padded_len(n: int) -> int:
+    return n + (-n % 8)
 
 
 def sorted_witness(accounts: Iterable[WitnessAccount]) -> list[WitnessAccount]:
     """Witness records sorted by key (the kernel binary-searches them)."""
     return sorted(accounts, key=lambda w: bytes(w.key))
+
+
+def _compact_u16(tx: memoryview, at: int) -> tuple[int, int]:
+    value = 0
+    for i in range(3):
+        if at >= len(tx):
+            return -1, at
+        byte = tx[at]
+        at += 1
+        value |= (byte & 0x7F) << (7 * i)
+        if not byte & 0x80:
+            return value, at
+    return -1, at
+
+
+def signature_calls(
+    data: bytes, transactions: Sequence[tuple[int, int]]
+) -> list[tuple[int, int, int, int]]:
+    """Predict the `ed25519_verify(sig, key, msg, len)` calls the kernel makes, as offsets.
+
+    A prediction from the wire format (a message without trailing bytes): a call the kernel
+    makes differently simply finds no precomputed result and is verified when made.
+    """
+    calls = []
+    view = memoryview(data)
+    for start, length in transactions:
+        tx = view[start : start + length]
+        n_sigs, at = _compact_u16(tx, 0)
+        message = at + 64 * max(n_sigs, 0)
+        if n_sigs <= 0 or message + 4 > length:
+            continue
+        keys = message + 1 + 3 if tx[message] & 0x80 else message + 3
+        n_keys, keys = _compact_u16(tx, keys)
+        for i in range(min(n_sigs, n_keys)):
+            if keys + 32 * (i + 1) > length:
+                break
+            calls.append(
+                (start + at + 64 * i, start + keys + 32 * i, start + message, length - message)
+            )
+    return calls

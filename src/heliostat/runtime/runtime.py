@@ -37,6 +37,7 @@ from heliostat.runtime.kernel_input import (
     KernelBlock,
     KernelInput,
     WitnessAccount,
+    signature_calls,
     sorted_witness,
     static_keys,
 )
@@ -45,6 +46,7 @@ from heliostat.runtime.kernel_output import Receipt, decode_public_output, decod
 from heliostat.runtime.programs import ProgramImages, elf_of, programdata_address
 from heliostat.runtime.state_tree import StateTree, digest_bytes
 from heliostat.svm.kernel import KernelResult, KernelSession, run_kernel
+from heliostat.svm.kernel_jets import JetRows, ed25519_rows
 from heliostat.svm.log_collector import LogCollector
 from heliostat.svm.syscalls.sysvars import RENT
 
@@ -318,7 +320,9 @@ class Runtime:
             receipts.append((receipt, tuple(session.logs.messages)))
             session.logs = LogCollector()
 
-        executable = self.kernel.for_mode(jets=self.jets and not trace)
+        native = self.jets and not trace
+        executable = self.kernel.for_mode(jets=native)
+        rows: JetRows | None = None
         while True:
             receipts.clear()
             session = KernelSession(
@@ -326,8 +330,13 @@ class Runtime:
             )
             size = kin.heap_size()
             heap = self._heaps.take(size)
+            data, transactions = kin.encode_with_transactions()
+            if native and kin.verify_signatures and rows is None:
+                # every signature checked ahead, in one pass; the offsets, and so the rows,
+                # stay valid when a retry only scales the heap
+                rows = ed25519_rows(data, signature_calls(data, transactions))
             result = run_kernel(
-                executable, kin.encode(), session, heap_size=size, heap=heap, trace=trace
+                executable, data, session, heap_size=size, heap=heap, trace=trace, jet_rows=rows
             )
             if result.execution.fault is None:
                 # the transaction arena is zero again (the kernel resets it after every

@@ -16,6 +16,7 @@ from heliostat.svm import fast_kernel as k
 from heliostat.svm.errors import SvmError, SyscallFault, VmFault, fault_from_code
 from heliostat.svm.executable import Executable
 from heliostat.svm.memory import MM_INPUT_START, MM_STACK_START, STACK_FRAME_SIZE, MemoryMap
+from heliostat.svm.native_syscalls import NativeSyscalls
 from heliostat.svm.result import ExecutionResult
 from heliostat.svm.syscall_api import SyscallContext
 from heliostat.svm.trace import SyscallEvent, TraceRecorder
@@ -36,13 +37,18 @@ def execute(
     registers: Mapping[int, int] | None,
     *,
     trace: bool = False,
+    native: NativeSyscalls | None = None,
 ) -> ExecutionResult:
     """Run to exit or fault with the numba loop (use `heliostat.svm.vm.run`).
 
     ``registers`` presets some of r0..r9 over the entry state (r1 = input, r10 = stack).
+    ``native`` serves some syscalls inside the loop (native mode; not with ``trace``).
     """
     if memory.released:  # the loop trusts the stack's length
         raise SvmError("this memory map was released")
+    if native is not None and trace:
+        raise SvmError("syscalls are served natively only without a trace")
+    tables = native.tables if native is not None else None
     machine = _MACHINE.copy()
     if registers:
         for index, value in registers.items():
@@ -67,10 +73,13 @@ def execute(
             machine,
             state,
             recorder.buffer if recorder is not None else None,
+            tables,
         )
         if status == k.ST_EXIT:
             break
         if status == k.ST_SYSCALL:
+            if native is not None:  # the host sees side-channel records in call order
+                native.drain()
             if ctx is None:
                 ctx = SyscallContext(memory, host, compute_budget, recorder)
             fault = _syscall(executable, ctx, machine, state, recorder)
@@ -91,6 +100,8 @@ def execute(
             access=int(state[k.S_ACCESS]) or 1,
         )
         break
+    if native is not None:
+        native.drain()
     final = state.tolist()
     memory.stack_dirty = max(memory.stack_dirty, final[k.S_STACK_DIRTY])
     memory.heap_dirty = max(memory.heap_dirty, final[k.S_HEAP_DIRTY])

@@ -12,6 +12,11 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from heliostat.svm.fast_memory import INPUT_SEGMENTS, single_segment, translate_segments
+from heliostat.svm.fast_memory import peek as _peek
+from heliostat.svm.fast_memory import poke as _poke
+from heliostat.svm.fast_memory import translate as _translate
+from heliostat.svm.fast_syscalls import native_call
 from heliostat.svm.opcodes import OPCODES
 
 # Status codes returned by run_loop.
@@ -56,55 +61,6 @@ def _sext32(x):  # type: ignore[no-untyped-def]
 
 
 @njit(inline="always", cache=True)
-def _translate(addr, size, store, prog_vaddr, prog_len, heap_len, segs):  # type: ignore[no-untyped-def]
-    """(buffer id, offset) of an access, or (-1, 0). Buffer ids: 0 program .. 3 input."""
-    idx = addr >> np.uint64(32)
-    if idx == np.uint64(2):
-        off = np.int64(addr - STACK_START)
-        if (off >> 12) & 1:
-            return -1, 0
-        host = ((off >> 13) << 12) | (off & 4095)
-        if host + size <= 64 * 4096:
-            return 1, host
-        return -1, 0
-    if idx == np.uint64(3):
-        off = np.int64(addr - np.uint64(3 << 32))
-        if off + size <= heap_len:
-            return 2, off
-        return -1, 0
-    if idx == np.uint64(4):
-        off = np.int64(addr - np.uint64(4 << 32))
-        found = -1
-        for k in range(segs.shape[0]):
-            if segs[k, 0] <= off:
-                found = k
-        if found >= 0 and (segs[found, 2] != 0 or not store):
-            rel = off - segs[found, 0]
-            if rel + size <= segs[found, 1]:
-                return 3, off
-        return -1, 0
-    if idx == np.uint64(1) and not store and addr >= np.uint64(prog_vaddr):
-        off = np.int64(addr - np.uint64(prog_vaddr))
-        if off + size <= prog_len:
-            return 0, off
-    return -1, 0
-
-
-@njit(inline="always", cache=True)
-def _read(buf, off, size):  # type: ignore[no-untyped-def]
-    value = U0
-    for k in range(size):
-        value |= np.uint64(buf[off + k]) << np.uint64(8 * k)
-    return value
-
-
-@njit(inline="always", cache=True)
-def _write(buf, off, size, value):  # type: ignore[no-untyped-def]
-    for k in range(size):
-        buf[off + k] = np.uint8((value >> np.uint64(8 * k)) & np.uint64(0xFF))
-
-
-@njit(inline="always", cache=True)
 def _bswap(value, width):  # type: ignore[no-untyped-def]
     out = U0
     for k in range(width):
@@ -114,10 +70,12 @@ def _bswap(value, width):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True)
-def run_loop(code, prog, stack, heap, inp, segs, machine, state, trace):  # type: ignore[no-untyped-def]
+def run_loop(code, prog, stack, heap, inp, segs, machine, state, trace, native):  # type: ignore[no-untyped-def]
     """Run from ``state[S_PC]`` until exit, fault, syscall or a full trace buffer.
 
     Few arguments on purpose: each one costs time in numba's dispatcher on every call.
+    ``native`` (None, or the tables of `fast_syscalls`; never with a trace) serves the
+    syscalls it knows without stopping.
     """
     reg = machine[:M_FRAMES]
     frames = machine[M_FRAMES:].reshape((MAX_DEPTH, FRAME_WORDS))
@@ -133,6 +91,12 @@ def run_loop(code, prog, stack, heap, inp, segs, machine, state, trace):  # type
     heap_dirty = state[S_HEAP_DIRTY]
     prog_len = prog.shape[0]
     heap_len = heap.shape[0]
+    input_len, input_writable = single_segment(segs)
+    # host addresses of the four buffers: loads and stores are raw accesses once translated
+    prog_base = np.uint64(prog.ctypes.data)
+    stack_base = np.uint64(stack.ctypes.data)
+    heap_base = np.uint64(heap.ctypes.data)
+    inp_base = np.uint64(inp.ctypes.data)
     status = ST_EXIT
     while True:
         # `trace is not None` stands alone so that numba prunes it when trace is None
@@ -146,19 +110,21 @@ def run_loop(code, prog, stack, heap, inp, segs, machine, state, trace):  # type
             break
         remaining -= 1
         charged += 1
-        if pc >= text_len:
+        # unsigned indices throughout: numba adds a negative-index fixup to every signed one
+        upc = np.uint64(pc)
+        if upc >= np.uint64(text_len):
             state[S_FAULT] = F_OVERRUN
             status = ST_FAULT
             break
-        opc = code[pc, 0]
-        if not VALID[opc]:
+        opc = code[upc, 0]
+        if not VALID[np.uint64(opc)]:
             state[S_FAULT] = F_UNSUPPORTED
             status = ST_FAULT
             break
-        dst = code[pc, 1]
-        src = code[pc, 2]
-        off = code[pc, 3]
-        imm = np.uint64(code[pc, 4])
+        dst = np.uint64(code[upc, 1])
+        src = np.uint64(code[upc, 2])
+        off = code[upc, 3]
+        imm = np.uint64(code[upc, 4])
         a = reg[dst]
         b = reg[src]
         next_pc = pc + 1
@@ -277,11 +243,27 @@ def run_loop(code, prog, stack, heap, inp, segs, machine, state, trace):  # type
                 next_pc = pc + 1 + off
             elif o == 0x80:  # call / callx
                 if opc == 0x8D:
-                    b = reg[code[pc, 4]]
+                    b = reg[np.uint64(code[upc, 4])]
                     aux = 0
                 else:
-                    aux = code[pc, 5]
-                    if aux <= -2:  # syscall: hand over to Python
+                    aux = code[upc, 5]
+                    if aux <= -2:  # syscall: served natively, or handed over to Python
+                        handled = 0
+                        if native is not None:  # noqa: SIM102 (numba prunes it when None)
+                            if native[0][-2 - aux] != 0:
+                                handled, r0, cost, dirty, end = native_call(
+                                    native[0][-2 - aux], reg, remaining, prog_vaddr, prog,
+                                    stack, heap, inp, segs, native,
+                                )  # fmt: skip
+                                if handled:
+                                    remaining -= cost
+                                    reg[0] = np.uint64(r0)
+                                    if dirty == 1:
+                                        stack_dirty = max(stack_dirty, end)
+                                    elif dirty == 2:
+                                        heap_dirty = max(heap_dirty, end)
+                                    pc += 1
+                                    continue
                         state[S_AUX] = -2 - aux
                         status = ST_SYSCALL
                         break
@@ -289,12 +271,12 @@ def run_loop(code, prog, stack, heap, inp, segs, machine, state, trace):  # type
                         state[S_FAULT] = F_UNSUPPORTED
                         status = ST_FAULT
                         break
-                frames[depth, 0] = reg[6]
-                frames[depth, 1] = reg[7]
-                frames[depth, 2] = reg[8]
-                frames[depth, 3] = reg[9]
-                frames[depth, 4] = reg[10]
-                frames[depth, 5] = np.uint64(pc + 1)
+                frames[np.uint64(depth), 0] = reg[6]
+                frames[np.uint64(depth), 1] = reg[7]
+                frames[np.uint64(depth), 2] = reg[8]
+                frames[np.uint64(depth), 3] = reg[9]
+                frames[np.uint64(depth), 4] = reg[10]
+                frames[np.uint64(depth), 5] = np.uint64(pc + 1)
                 depth += 1
                 if depth == MAX_DEPTH:
                     state[S_FAULT] = F_DEPTH
@@ -321,12 +303,12 @@ def run_loop(code, prog, stack, heap, inp, segs, machine, state, trace):  # type
                     status = ST_EXIT
                     break
                 depth -= 1
-                reg[6] = frames[depth, 0]
-                reg[7] = frames[depth, 1]
-                reg[8] = frames[depth, 2]
-                reg[9] = frames[depth, 3]
-                reg[10] = frames[depth, 4]
-                next_pc = np.int64(frames[depth, 5])
+                reg[6] = frames[np.uint64(depth), 0]
+                reg[7] = frames[np.uint64(depth), 1]
+                reg[8] = frames[np.uint64(depth), 2]
+                reg[9] = frames[np.uint64(depth), 3]
+                reg[10] = frames[np.uint64(depth), 4]
+                next_pc = np.int64(frames[np.uint64(depth), 5])
             else:
                 sa = np.int64(a)
                 sb = np.int64(b)
@@ -370,7 +352,11 @@ def run_loop(code, prog, stack, heap, inp, segs, machine, state, trace):  # type
                 addr = a + np.uint64(off)
                 if cls == 2:
                     b = imm
-            k, host = _translate(addr, size, store, prog_vaddr, prog_len, heap_len, segs)
+            k, host = _translate(
+                addr, size, store, prog_vaddr, prog_len, heap_len, input_len, input_writable
+            )
+            if k == INPUT_SEGMENTS:
+                k, host = translate_segments(addr, size, store, segs)
             if k < 0:
                 state[S_FAULT] = F_ACCESS
                 state[S_ADDR] = np.int64(addr)
@@ -379,28 +365,26 @@ def run_loop(code, prog, stack, heap, inp, segs, machine, state, trace):  # type
                 status = ST_FAULT
                 break
             mem_addr = addr
+            if k == 1:
+                ptr = stack_base + np.uint64(host)
+            elif k == 2:
+                ptr = heap_base + np.uint64(host)
+            elif k == 3:
+                ptr = inp_base + np.uint64(host)
+            else:
+                ptr = prog_base + np.uint64(host)
             if store:
                 mem = size | STORE_FLAG
                 value = b if size == 8 else b & ((U1 << np.uint64(8 * size)) - U1)
+                _poke(ptr, size, value)
                 if k == 1:
-                    _write(stack, host, size, value)
                     stack_dirty = max(stack_dirty, host + size)
                 elif k == 2:
-                    _write(heap, host, size, value)
                     heap_dirty = max(heap_dirty, host + size)
-                else:
-                    _write(inp, host, size, value)
                 result = value
             else:
                 mem = size
-                if k == 0:
-                    value = _read(prog, host, size)
-                elif k == 1:
-                    value = _read(stack, host, size)
-                elif k == 2:
-                    value = _read(heap, host, size)
-                else:
-                    value = _read(inp, host, size)
+                value = _peek(ptr, size)
                 reg[dst] = value
                 result = value
         if trace is not None:

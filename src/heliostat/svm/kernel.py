@@ -21,10 +21,13 @@ import numpy.typing as npt
 from heliostat.svm import kernel_abi as abi
 from heliostat.svm.errors import AccessType, SvmError, VmFault
 from heliostat.svm.executable import Executable
+from heliostat.svm.fast_syscalls import SIDE_LOG, SIDE_RECEIPT
 from heliostat.svm.kernel_abi import KernelProtocolError
 from heliostat.svm.kernel_activation import Activation, Stop
+from heliostat.svm.kernel_jets import JetRows
 from heliostat.svm.log_collector import LogCollector
-from heliostat.svm.memory import InputSegment, MemoryMap
+from heliostat.svm.memory import MM_INPUT_START, InputSegment, MemoryMap
+from heliostat.svm.native_syscalls import MEMORY_SERVICES, SIDE_CHANNEL, NativeSyscalls
 from heliostat.svm.result import ExecutionResult
 from heliostat.svm.syscall_api import SyscallContext, SyscallRegistry
 from heliostat.svm.syscalls import poseidon2
@@ -115,9 +118,11 @@ class KernelSession:
         self.on_receipt = on_receipt
         self.kernel_memory: MemoryMap | None = None
         self.stack: list[tuple[Activation, int, int]] = []  # activation, input addr, length
+        # proving mode only: every activation and switch, for the trace
         self.records: list[ActivationTrace] = []
-        self.live: list[Activation] = []  # every activation, for the trace
+        self.live: list[Activation] = []
         self.switches: list[SwitchEvent] = []
+        self.activations = 0  # activations created so far (their numbers are 1, 2, ...)
         self.published = bytearray()
         self.last_fault: VmFault | None = None  # of the last activation that faulted
         self.last_violation: SvmError | None = None  # of the last failed caller copy
@@ -149,18 +154,28 @@ class KernelSession:
             program_vaddr=executable.ro_vaddr,
             input_view=buffer[offset : offset + input_len],
         )
-        number = len(self.records) + 1
+        self.activations += 1
+        number = self.activations
         activation = Activation(
             number, image_id, executable, memory, self, units, data_offset, trace=self.trace
         )
-        parent = self.stack[-1][0].number if self.stack else None
-        # the rows are filled in at the end (`kernel_trace`)
-        self.records.append(
-            ActivationTrace(
-                number, image_id, parent, depth, input_addr, input_len, heap_size, data_offset, None
+        activation.depth = depth
+        if self.trace:  # the rows are filled in at the end (`kernel_trace`)
+            parent = self.stack[-1][0].number if self.stack else None
+            self.records.append(
+                ActivationTrace(
+                    number,
+                    image_id,
+                    parent,
+                    depth,
+                    input_addr,
+                    input_len,
+                    heap_size,
+                    data_offset,
+                    None,
+                )
             )
-        )
-        self.live.append(activation)
+            self.live.append(activation)
         self.stack.append((activation, input_addr, input_len))
         return self._switch("enter", ctx, record_ptr, activation, units, activation.run)
 
@@ -198,8 +213,10 @@ class KernelSession:
         units_out = activation.remaining
         out = abi.OUT_FIELDS.pack(units_out, stop.status, stop.value, *stop.args)
         ctx.write(record_ptr + abi.A_COMPUTE_UNITS, out)
-        depth = self.records[activation.number - 1].depth
-        ctx.write(record_ptr + abi.A_DEPTH, abi.TAIL_FIELDS.pack(depth, activation.instructions))
+        tail = abi.TAIL_FIELDS.pack(activation.depth, activation.instructions)
+        ctx.write(record_ptr + abi.A_DEPTH, tail)
+        if not self.trace:
+            return stop.status
         self.switches.append(
             SwitchEvent(
                 kind,
@@ -259,6 +276,17 @@ class KernelSession:
         if self.on_log is not None:
             self.on_log(self, kind, data, a, b)
         return 0
+
+    def deliver(self, tag: int, kind: int, a: int, b: int, data: bytes) -> None:
+        """Take a side-channel record that the numba loop buffered (native mode)."""
+        if tag == SIDE_RECEIPT:
+            if self.on_receipt is not None:
+                self.on_receipt(self, data)
+        elif tag == SIDE_LOG:
+            if self.on_log is not None:
+                self.on_log(self, kind, data, a, b)
+        else:
+            raise KernelProtocolError(f"unknown side-channel record {tag}")
 
     def _suspended(self) -> Activation:
         if not self.stack or self.stack[-1][0].pending is None:
@@ -372,13 +400,16 @@ def run_kernel(
     heap_size: int = 8 << 20,
     heap: npt.NDArray[np.uint8] | None = None,
     trace: bool = False,
+    jet_rows: JetRows | None = None,
 ) -> KernelResult:
     """Run ``kernel`` over ``input_data`` (read-only to it) with ``session`` as its host.
 
     A fault of K (including a broken switch protocol, `KernelProtocolError`) is reported in
     ``execution.fault``: it is a runtime bug, which the caller turns into its own error.
     ``heap`` is a zeroed buffer of ``heap_size`` bytes to use (callers pool them; the result
-    says how much of it the run dirtied).
+    says how much of it the run dirtied). Without ``trace`` the memory services and K's
+    receipt/log side channel are served inside the numba loop, and ``jet_rows`` (precomputed by
+    `kernel_jets`) answers that jet's calls on arguments in the input region.
     """
     memory = MemoryMap(
         kernel.ro_array,
@@ -390,8 +421,19 @@ def run_kernel(
         heap_buffer=heap,
     )
     session.kernel_memory = memory
+    native = None
+    if not trace:
+        if jet_rows is not None:
+            _check_input_rows(jet_rows, len(input_data))
+        native = NativeSyscalls(
+            kernel,
+            MEMORY_SERVICES | SIDE_CHANNEL,
+            deliver=session.deliver,
+            jet=jet_rows.syscall if jet_rows is not None else None,
+            jet_rows=jet_rows.rows if jet_rows is not None else None,
+        )
     try:
-        execution = run(kernel, memory, session, abi.KERNEL_BUDGET, trace=trace)
+        execution = run(kernel, memory, session, abi.KERNEL_BUDGET, trace=trace, native=native)
         if execution.fault is None and session.stack:
             raise KernelProtocolError("the kernel exited with live activations")
     finally:
@@ -402,5 +444,24 @@ def run_kernel(
     if trace and execution.trace is not None:
         kernel_trace = session.kernel_trace(execution.trace)
     return KernelResult(
-        execution, bytes(session.published), len(session.records), kernel_trace, memory.heap_dirty
+        execution, bytes(session.published), session.activations, kernel_trace, memory.heap_dirty
     )
+
+
+def _check_input_rows(jet: JetRows, input_len: int) -> None:
+    """Check that jet rows answer only calls whose memory lies in K's read-only input.
+
+    K cannot change those bytes during the run, so the precomputed result stays the function's.
+    """
+    rows = jet.rows
+    if not len(rows):
+        return
+    start, end = MM_INPUT_START, MM_INPUT_START + input_len
+    for column, size in enumerate(jet.pointer_sizes):
+        if (rows[:, column] < start).any() or (rows[:, column] + size > end).any():
+            raise KernelProtocolError(f"jet rows: argument r{column + 1} leaves the input")
+    ptr, length = jet.range_columns
+    if (rows[:, length] < 0).any() or (rows[:, ptr] < start).any():
+        raise KernelProtocolError("jet rows: a range leaves the input")
+    if (rows[:, ptr] + rows[:, length] > end).any():
+        raise KernelProtocolError("jet rows: a range leaves the input")

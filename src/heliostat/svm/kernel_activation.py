@@ -91,6 +91,7 @@ class Activation:
         trace: bool,
     ) -> None:
         self.number = number
+        self.depth = 1  # nesting depth (the session sets it)
         self.image_id = image_id
         self.executable = executable
         self.memory = memory
@@ -143,6 +144,7 @@ class Activation:
                 machine,
                 state,
                 recorder.buffer if recorder is not None else None,
+                None,
             )
             if status == k.ST_EXIT:
                 self.r0 = int(machine[0])

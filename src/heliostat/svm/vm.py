@@ -14,6 +14,7 @@ from heliostat.svm import fast_interpreter, interpreter
 from heliostat.svm.errors import SvmError
 from heliostat.svm.executable import Executable
 from heliostat.svm.memory import MemoryMap, initial_registers
+from heliostat.svm.native_syscalls import NativeSyscalls
 from heliostat.svm.result import ExecutionResult
 
 __all__ = [
@@ -46,15 +47,23 @@ def run(
     trace: bool = False,
     fast: bool = True,
     registers: Mapping[int, int] | None = None,
+    native: NativeSyscalls | None = None,
 ) -> ExecutionResult:
     """Run ``executable`` from its entrypoint over ``memory`` with ``compute_budget`` units.
 
     ``host`` is handed to syscalls as ``ctx.host``. ``registers`` presets r0..r9 (e.g. r2 for
     agave's instruction-data pointer). ``fast`` selects the numba interpreter; both give the
-    same result. With ``trace`` the result carries the execution's events.
+    same result. With ``trace`` the result carries the execution's events. ``native`` (numba
+    interpreter, no trace) serves some syscalls inside the loop, with the same results.
     """
     if compute_budget < 0:
         raise SvmError("compute budget must be non-negative")
     presets = _check_presets(registers) if registers else None
+    if native is not None:
+        if not fast:
+            raise SvmError("native syscalls need the numba interpreter")
+        return fast_interpreter.execute(
+            executable, memory, host, compute_budget, presets, trace=trace, native=native
+        )
     execute = fast_interpreter.execute if fast else interpreter.execute
     return execute(executable, memory, host, compute_budget, presets, trace=trace)
