@@ -205,6 +205,24 @@ async def drive(
     return len(latencies), elapsed, latencies
 
 
+def node_cpu(url: str) -> dict[str, float]:
+    """The node's CPU counters from /metrics (process, event loop, executor)."""
+    wanted = (
+        "heliostat_process_cpu_seconds",
+        "heliostat_loop_cpu_seconds",
+        "heliostat_executor_cpu_seconds",
+        "heliostat_executor_runs",
+    )
+    with urllib.request.urlopen(url + "/metrics", timeout=30) as response:
+        text = response.read().decode()
+    values = {}
+    for line in text.splitlines():
+        name, _, value = line.partition(" ")
+        if name in wanted:
+            values[name.removeprefix("heliostat_")] = float(value)
+    return values
+
+
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
@@ -222,7 +240,7 @@ def main() -> None:
     (work / "faucet.json").write_text(json.dumps(list(bytes(faucet))))
     port = free_port_pair()
     url = f"http://127.0.0.1:{port}"
-    executor = os.environ.get("HELIOSTAT_BENCH_EXECUTOR", "litesvm-double")
+    executor = os.environ.get("HELIOSTAT_BENCH_EXECUTOR", "runtime")
     node = subprocess.Popen(
         [
             sys.executable,
@@ -266,9 +284,13 @@ def main() -> None:
         for name, prepare in (("sol", prepare_sol), ("spl", prepare_spl)):
             txs = prepare(url, senders, budget)
             asyncio.run(drive(url, txs[:200], args.concurrency, 10))  # warm up
+            before = node_cpu(url)
             count, elapsed, latencies = asyncio.run(
                 drive(url, txs[200:], args.concurrency, args.seconds)
             )
+            after = node_cpu(url)
+            cost = {k: (after[k] - before[k]) / count * 1e6 for k in after if k != "executor_runs"}
+            group = count / max(1.0, after["executor_runs"] - before["executor_runs"])
             tps = count / elapsed
             p50, p99 = percentile(latencies, 0.5) * 1e3, percentile(latencies, 0.99) * 1e3
             print(
@@ -276,11 +298,24 @@ def main() -> None:
                 f"soft confirmation p50 {p50:.1f} ms, p99 {p99:.1f} ms, mean "
                 f"{statistics.mean(latencies) * 1e3:.1f} ms"
             )
+            print(
+                f"  node CPU per transaction: {cost['process_cpu_seconds']:.0f} µs in all; "
+                f"event loop {cost['loop_cpu_seconds']:.0f} µs = runtime "
+                f"{cost['executor_cpu_seconds']:.0f} µs (groups of {group:.1f}) + node "
+                f"{cost['loop_cpu_seconds'] - cost['executor_cpu_seconds']:.0f} µs; "
+                f"other threads (storage writer) "
+                f"{cost['process_cpu_seconds'] - cost['loop_cpu_seconds']:.0f} µs"
+            )
             results.update(
                 {
                     f"{name}_tps": round(tps, 1),
                     f"{name}_p50_ms": round(p50, 2),
                     f"{name}_p99_ms": round(p99, 2),
+                    f"{name}_node_cpu_us_per_tx": round(cost["process_cpu_seconds"], 1),
+                    f"{name}_runtime_cpu_us_per_tx": round(cost["executor_cpu_seconds"], 1),
+                    f"{name}_node_own_loop_cpu_us_per_tx": round(
+                        cost["loop_cpu_seconds"] - cost["executor_cpu_seconds"], 1
+                    ),
                 }
             )
         print(

@@ -10,7 +10,7 @@ from solders.keypair import Keypair
 
 @pytest.fixture(scope="module")
 def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NodeProcess]:
-    """One node process per test module (LiteSVM double, faucet, 100 ms slots)."""
+    """One node process per test module (the runtime, a faucet, 100 ms slots)."""
     base: Path = tmp_path_factory.mktemp("node")
     process = NodeProcess(base / "data", free_port_pair(), Keypair()).start()
     yield process

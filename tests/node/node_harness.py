@@ -50,6 +50,7 @@ class NodeProcess:
     port: int
     faucet: Keypair
     extra_args: list[str] = field(default_factory=list)
+    executor: str = "runtime"
     env: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen[bytes] | None = None
 
@@ -70,7 +71,7 @@ class NodeProcess:
             "heliostat.cli",
             "node",
             "--executor",
-            "litesvm-double",
+            self.executor,
             "--port",
             str(self.port),
             "--data-dir",

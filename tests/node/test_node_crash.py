@@ -1,5 +1,6 @@
 """SIGKILL in the middle of a load run: every soft-confirmed transaction survives, in order,
-and the restarted node's state root equals a replay of its history."""
+and the restarted node's state roots (the runtime's Poseidon2 tree, sealed every ~0.3 s)
+equal a replay of its history."""
 
 from __future__ import annotations
 
@@ -19,22 +20,43 @@ from solders.system_program import TransferParams, transfer
 from solders.transaction import VersionedTransaction
 
 from heliostat.node.replay import replay
+from heliostat.node.runtime_executor import RuntimeExecutor
 from heliostat.node.storage.sqlite import SqliteStorage
 from heliostat.sdk.receipts import verify_receipt
-from heliostat.testing.litesvm_executor import LiteSvmExecutor
 
 SYSTEM = Pubkey.from_string("11111111111111111111111111111111")
 SENDERS = 6
+SMALL_BATCHES = {"HELIOSTAT_NODE_BATCH_MAX_AGE_S": "0.3"}
+
+
+def _batch_roots(node: NodeProcess) -> dict[int, str]:
+    """Every sealed batch's state root as the node reports it."""
+    roots: dict[int, str] = {}
+    while (status := node.result("heliostat_getBatchStatus", len(roots) + 1)) is not None:
+        roots[status["batch"]] = status["stateRoot"]
+    return roots
+
+
+def _wait_for_batch_after(node: NodeProcess, slot: int) -> None:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        roots = _batch_roots(node)
+        last = node.result("heliostat_getBatchStatus", len(roots)) if roots else None
+        if last is not None and last["lastSlot"] >= slot:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"no batch sealed past slot {slot}")
 
 
 async def _sender(
     http: aiohttp.ClientSession, url: str, payer: Keypair, blockhash: Hash, confirmed: list[str]
 ) -> None:
-    """Send transfers one after another; record each soft confirmation in order."""
-    sink = Keypair().pubkey()
+    """Send transfers one after another, each creating an account (so the state tree's layout,
+    creation order across batches, matters); record each soft confirmation in order."""
     amount = 1_000_000
     while True:
         amount += 1
+        sink = Keypair().pubkey()
         ix = transfer(TransferParams(from_pubkey=payer.pubkey(), to_pubkey=sink, lamports=amount))
         tx = VersionedTransaction(
             Message.new_with_blockhash([ix], payer.pubkey(), blockhash), [payer]
@@ -73,16 +95,20 @@ async def _load_then_kill(
 
 def test_sigkill_mid_load_loses_nothing_confirmed(tmp_path: Path) -> None:
     faucet = Keypair()
-    node = NodeProcess(tmp_path / "data", free_port_pair(), faucet).start()
+    node = NodeProcess(tmp_path / "data", free_port_pair(), faucet, env=SMALL_BATCHES).start()
     try:
         payers = [Keypair() for _ in range(SENDERS)]
         for payer in payers:
             node.result("requestAirdrop", str(payer.pubkey()), 10**12)
+        roots_seen = _batch_roots(node)
         confirmed = asyncio.run(_load_then_kill(node, payers, 2.0))
         total = sum(len(c) for c in confirmed)
         assert total > 50, f"load too small to mean anything: {total}"
 
         node.start()  # same data directory: recovery
+        roots_after = _batch_roots(node)
+        assert len(roots_after) >= 3, "the load should have sealed several batches"
+        assert all(roots_after[n] == root for n, root in roots_seen.items())
         info = node.result("heliostat_getSequencerInfo")
         sequencer = Pubkey.from_string(info["sequencer"])
         seen_seqs = []
@@ -107,15 +133,26 @@ def test_sigkill_mid_load_loses_nothing_confirmed(tmp_path: Path) -> None:
         tx = VersionedTransaction(
             Message.new_with_blockhash([ix], payer.pubkey(), blockhash), [payer]
         )
-        node.result("sendTransaction", base64.b64encode(bytes(tx)).decode(), {"encoding": "base64"})
+        sent = node.result(
+            "sendTransaction", base64.b64encode(bytes(tx)).decode(), {"encoding": "base64"}
+        )
+        # A batch sealed after the restart: the restored tree layout is in its root.
+        _wait_for_batch_after(node, node.result("getSignatureStatuses", [sent])["value"][0]["slot"])
+        roots = _batch_roots(node)
     finally:
         node.stop()
 
     genesis = [(faucet.pubkey(), Account(10**18, b"", SYSTEM, False, 0))]
     storage = SqliteStorage(tmp_path / "data" / "node.sqlite")
-    restored = LiteSvmExecutor(genesis)
-    restored.restore(storage.accounts())
-    replayed = replay(storage, LiteSvmExecutor(genesis))
+    restored = RuntimeExecutor(genesis)
+    restored.restore_state(storage.accounts_with_leaves())
+    # The replay re-executes everything through the runtime and checks every batch's root
+    # (the roots the node reported above) where the node sealed it.
+    replayed = replay(storage, RuntimeExecutor(genesis))
+    assert [bytes.fromhex(roots[n]) for n in sorted(roots)] == [
+        storage.batch(n).state_root  # type: ignore[union-attr]
+        for n in sorted(roots)
+    ]
     last = storage.last_entry()
     assert last is not None and replayed.entries == last.seq + 1
     assert replayed.running_hash == last.running_hash
@@ -126,18 +163,18 @@ def test_sigkill_mid_load_loses_nothing_confirmed(tmp_path: Path) -> None:
 def test_repeated_kills_keep_the_chain_consistent(tmp_path: Path) -> None:
     kills = 2
     faucet = Keypair()
-    node = NodeProcess(tmp_path / "data", free_port_pair(), faucet)
+    node = NodeProcess(tmp_path / "data", free_port_pair(), faucet, env=SMALL_BATCHES)
     payers = [Keypair() for _ in range(3)]
     confirmed_all: list[str] = []
-    for round_number in range(kills):
-        node.start()
-        if round_number == 0:
-            for payer in payers:
-                node.result("requestAirdrop", str(payer.pubkey()), 10**12)
-        for per_sender in asyncio.run(_load_then_kill(node, payers, 0.7)):
-            confirmed_all += per_sender
-    node.start()
     try:
+        for round_number in range(kills):
+            node.start()
+            if round_number == 0:
+                for payer in payers:
+                    node.result("requestAirdrop", str(payer.pubkey()), 10**12)
+            for per_sender in asyncio.run(_load_then_kill(node, payers, 0.7)):
+                confirmed_all += per_sender
+        node.start()
         for start in range(0, len(confirmed_all), 256):
             statuses = node.result("getSignatureStatuses", confirmed_all[start : start + 256])[
                 "value"
@@ -150,7 +187,7 @@ def test_repeated_kills_keep_the_chain_consistent(tmp_path: Path) -> None:
         node.stop()
     storage = SqliteStorage(tmp_path / "data" / "node.sqlite")
     genesis = [(faucet.pubkey(), Account(10**18, b"", SYSTEM, False, 0))]
-    restored = LiteSvmExecutor(genesis)
-    restored.restore(storage.accounts())
-    assert replay(storage, LiteSvmExecutor(genesis)).state_root == restored.state_root()
+    restored = RuntimeExecutor(genesis)
+    restored.restore_state(storage.accounts_with_leaves())
+    assert replay(storage, RuntimeExecutor(genesis)).state_root == restored.state_root()
     storage.close()

@@ -183,7 +183,7 @@ def test_receipt_and_batch_extensions(node: NodeProcess) -> None:
     who = Keypair().pubkey()
     signature = _airdrop(node, who, 1_000_000)
     info = node.result("heliostat_getSequencerInfo")
-    assert info["executor"] == "litesvm-double"
+    assert info["executor"] == "runtime"
     receipt = node.result("heliostat_getReceipt", signature)
     parsed = verify_receipt(
         base64.b64decode(receipt["receipt"]),

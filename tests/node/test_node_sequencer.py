@@ -17,6 +17,7 @@ from solders.transaction import VersionedTransaction
 
 from heliostat.node.errors import MempoolFullError, NodeError
 from heliostat.node.replay import replay
+from heliostat.node.runtime_executor import RuntimeExecutor
 from heliostat.node.sequencer.chain import BatchPolicy
 from heliostat.node.sequencer.entries import Deposit, SequencerConfig
 from heliostat.node.sequencer.mempool import Mempool
@@ -24,7 +25,6 @@ from heliostat.node.sequencer.sequencer import Sequencer
 from heliostat.node.storage.interface import BatchStatus, EntryKind
 from heliostat.node.storage.sqlite import SqliteStorage
 from heliostat.sdk.receipts import ReceiptError, verify_receipt, verify_sequence
-from heliostat.testing.litesvm_executor import LiteSvmExecutor
 
 SYSTEM = Pubkey.from_string("11111111111111111111111111111111")
 
@@ -79,7 +79,7 @@ class _Chain:
 
     def open(self) -> Sequencer:
         return Sequencer(
-            LiteSvmExecutor(self.genesis),
+            RuntimeExecutor(self.genesis),
             SqliteStorage(self.path),
             self.key,
             SequencerConfig(slot_ms=10_000, batch=self.batch),
@@ -172,7 +172,7 @@ def test_blocks_batches_and_restart(tmp_path: Path) -> None:
     restarted = chain.open()
     assert restarted.executor.state_root() == root
     assert restarted.open.slot == open_slot and restarted.next_seq == 9
-    replayed = replay(restarted.storage, LiteSvmExecutor(chain.genesis))  # type: ignore[arg-type]
+    replayed = replay(restarted.storage, RuntimeExecutor(chain.genesis))  # type: ignore[arg-type]
     assert replayed.state_root == root and replayed.entries == 9
     restarted.storage.update_batch(1, BatchStatus.FINALIZED, b"proof", "0xabc")
     assert restarted.storage.highest_finalized_slot() == first.last_slot

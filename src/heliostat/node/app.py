@@ -1,20 +1,18 @@
 """The node assembled: executor, storage, sequencer, RPC servers, faucet, metrics.
 
 `Node.from_config` is the production wiring. The executor is taken by interface: "runtime"
-uses `heliostat.runtime` (the rollup's state transition function) and is what operators run;
-"litesvm-double" runs the LiteSVM test double and is for tests and development only.
+(the default) runs `heliostat.runtime`, the rollup's state transition function; "litesvm-double"
+runs the LiteSVM test double, for tests of the executor interface and development only.
 """
 
 from __future__ import annotations
 
 import asyncio
-import importlib
 import json
 import logging
 import os
 import time
 from pathlib import Path
-from typing import Any
 
 from solders.account import Account
 from solders.keypair import Keypair
@@ -23,7 +21,7 @@ from solders.transaction import VersionedTransaction
 
 from heliostat.node.config import NodeConfig
 from heliostat.node.errors import AdmissionError, ConfigError
-from heliostat.node.execution import TransactionExecutor
+from heliostat.node.execution import SequencerExecutor
 from heliostat.node.metrics import Metrics
 from heliostat.node.sequencer.chain import BatchPolicy
 from heliostat.node.sequencer.entries import SequencerConfig
@@ -77,33 +75,22 @@ def genesis_from_config(config: NodeConfig, faucet: Keypair | None) -> list[tupl
     return accounts
 
 
-def build_executor(name: str, genesis: list[tuple[Pubkey, Account]]) -> TransactionExecutor:
-    """Return the executor named in the configuration."""
+def build_executor(name: str, genesis: list[tuple[Pubkey, Account]]) -> SequencerExecutor:
+    """Return the executor named in the configuration.
+
+    "runtime" (the default) is heliostat.runtime's `PendingStateExecutor` over its `Runtime`,
+    driven by `RuntimeExecutor`; genesis is the runtime's (builtins, sysvars, SPL Token, ATA,
+    Memo, the bridge) plus ``genesis`` (the faucet and configured accounts).
+    """
     if name == "litesvm-double":
         from heliostat.testing.litesvm_executor import LiteSvmExecutor
 
         return LiteSvmExecutor(genesis)
-    try:
-        runtime: Any = importlib.import_module("heliostat.runtime")
-    except ImportError:
-        raise ConfigError(
-            "executor",
-            "heliostat.runtime is not available in this build; the sequencer cannot run the "
-            'rollup\'s state transition function (use executor = "litesvm-double" for '
-            "development only)",
-        ) from None
-    # The runtime publishes PendingStateExecutor(runtime, genesis) over its Runtime
-    # (/work/notes/runtime-interface.md); until it lands the node refuses to start with it.
-    executor_class = getattr(runtime, "PendingStateExecutor", None)
-    runtime_class = getattr(runtime, "Runtime", None)
-    if executor_class is None or runtime_class is None:
-        raise ConfigError(
-            "executor",
-            "heliostat.runtime does not provide Runtime and PendingStateExecutor yet; the "
-            "production executor is not available in this build",
-        )
-    executor: TransactionExecutor = executor_class(runtime_class(), genesis)
-    return executor
+    if name != "runtime":
+        raise ConfigError("executor", f"unknown executor {name!r}")
+    from heliostat.node.runtime_executor import RuntimeExecutor
+
+    return RuntimeExecutor(genesis)
 
 
 class Node:
@@ -112,7 +99,7 @@ class Node:
     def __init__(
         self,
         config: NodeConfig,
-        executor: TransactionExecutor,
+        executor: SequencerExecutor,
         *,
         executor_name: str,
         keypair: Keypair,
@@ -179,6 +166,15 @@ class Node:
         m.gauge("heliostat_mempool_transactions", "Transactions waiting", lambda: len(seq.mempool))
         m.gauge("heliostat_entries_total", "Entries ordered since genesis", lambda: seq.next_seq)
         m.gauge("heliostat_next_batch", "Number of the next batch to seal", lambda: seq.next_batch)
+        m.gauge("heliostat_process_cpu_seconds", "CPU time of the node process", time.process_time)
+        # Scraped on the event loop's thread, so this is the loop's own CPU time.
+        m.gauge("heliostat_loop_cpu_seconds", "CPU time of the event loop thread", time.thread_time)
+        m.gauge(
+            "heliostat_executor_cpu_seconds",
+            "Event-loop CPU time spent executing transactions",
+            lambda: seq.executor_cpu_seconds,
+        )
+        m.gauge("heliostat_executor_runs", "Executor calls (groups)", lambda: seq.executor_runs)
 
     async def start(self) -> None:
         """Start the sequencer and listen on the HTTP port and port + 1."""

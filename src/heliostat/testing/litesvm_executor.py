@@ -1,7 +1,8 @@
-"""A `TransactionExecutor` double backed by LiteSVM, for node tests before the runtime lands.
+"""A `SequencerExecutor` double backed by LiteSVM, for tests of the executor interface.
 
-LiteSVM is the project's oracle; here it stands in for the runtime so the node's tests run
-real Solana transactions. It is never the executor `heliostat node` runs in production.
+LiteSVM is the project's oracle; here it stands in for the runtime in tests that are about the
+interface itself (and, with `heliostat node --executor litesvm-double`, in development). It is
+never the executor `heliostat node` runs by default.
 The node owns blockhashes (its own recent blocks) and duplicate detection, so LiteSVM's
 blockhash check and transaction history are off; the blockhash check is redone here against
 the slot's `BlockContext`. The state root is a SHA-256 over every non-builtin account, sorted
@@ -31,6 +32,8 @@ from solders.transaction_metadata import (
 from heliostat.node.execution import (
     BlockContext,
     ExecutionOutcome,
+    GroupItem,
+    StoredAccount,
     TransactionError,
     TransactionErrorJson,
 )
@@ -173,6 +176,10 @@ class LiteSvmExecutor:
                 self._accounts[pubkey] = account
         return self._outcome(tx, result, True, tuple(changed_list))
 
+    def execute_many(self, items: Sequence[GroupItem]) -> list[ExecutionOutcome]:
+        """Run queued transactions one after another."""
+        return [self.execute(tx, require_success=required) for tx, _, required in items]
+
     def simulate(self, tx: VersionedTransaction, *, verify_signatures: bool) -> ExecutionOutcome:
         """Run `tx` against pending state and discard its effects."""
         if tx.message.recent_blockhash not in self._context.recent_blockhashes:
@@ -212,6 +219,14 @@ class LiteSvmExecutor:
         """Overwrite accounts with stored post-states."""
         for pubkey, account in accounts:
             self._set(pubkey, account)
+
+    def leaf_indices(self, keys: Iterable[bytes]) -> list[tuple[bytes, int]]:
+        """Return nothing: the double's root has no tree layout to store."""
+        return []
+
+    def restore_state(self, stored: Iterable[StoredAccount]) -> None:
+        """Load every stored account (the root does not depend on any layout)."""
+        self.restore((pubkey, account) for pubkey, account, _ in stored)
 
     def state_root(self) -> bytes:
         """SHA-256 over the digests of every tracked non-empty account, sorted by key."""

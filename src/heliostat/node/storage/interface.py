@@ -101,8 +101,12 @@ class NodeStorage(Protocol):
         accounts: Sequence[tuple[Pubkey, Account]],
         blocks: Sequence[BlockRecord],
         batches: Sequence[BatchRecord],
+        leaves: Sequence[tuple[bytes, int]] = (),
     ) -> None:
-        """Write entries, account post-states, blocks and batches; durable on return."""
+        """Write entries, account states, blocks, batches and new state-tree leaves.
+
+        A key's leaf never changes once given. Durable on return.
+        """
         ...
 
     def update_batch(
@@ -170,7 +174,11 @@ class NodeStorage(Protocol):
         ...
 
     def accounts(self) -> Iterator[tuple[Pubkey, Account]]:
-        """Every stored account post-state (restart)."""
+        """Every stored account post-state."""
+        ...
+
+    def accounts_with_leaves(self) -> Iterator[tuple[Pubkey, Account, int | None]]:
+        """Every stored account with its state-tree leaf, None if not placed yet (restart)."""
         ...
 
     def accounts_by_owner(self, owner: Pubkey) -> list[tuple[Pubkey, Account]]:

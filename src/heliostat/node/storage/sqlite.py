@@ -26,7 +26,7 @@ from heliostat.node.storage.interface import (
     EntryRecord,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _TOKEN_PROGRAMS = (
     bytes(Pubkey.from_string("TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA")),
     bytes(Pubkey.from_string("TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb")),
@@ -46,6 +46,8 @@ CREATE TABLE IF NOT EXISTS accounts (
     pubkey BLOB PRIMARY KEY, lamports INTEGER NOT NULL, owner BLOB NOT NULL,
     executable INTEGER NOT NULL, rent_epoch INTEGER NOT NULL, data BLOB NOT NULL,
     token_owner BLOB, token_mint BLOB);
+CREATE TABLE IF NOT EXISTS tree_leaves (
+    pubkey BLOB PRIMARY KEY, leaf INTEGER NOT NULL UNIQUE) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS accounts_owner ON accounts (owner);
 CREATE INDEX IF NOT EXISTS entries_kind ON entries (kind, seq);
 CREATE INDEX IF NOT EXISTS accounts_token_owner ON accounts (token_owner);
@@ -187,6 +189,15 @@ class SqliteStorage:
             conn.executescript(_SCHEMA)
             row = conn.execute("SELECT value FROM meta WHERE key='genesis_hash'").fetchone()
             if row is not None:
+                version = conn.execute(
+                    "SELECT value FROM meta WHERE key='schema_version'"
+                ).fetchone()
+                if version is None or int(version[0]) != SCHEMA_VERSION:
+                    raise StorageError(
+                        f"database schema {None if version is None else int(version[0])} is "
+                        f"not {SCHEMA_VERSION}; start from an empty data directory",
+                        reason="schema_mismatch",
+                    )
                 if bytes(row[0]) != genesis_hash:
                     raise GenesisMismatchError(genesis_hash, bytes(row[0]))
                 return
@@ -225,6 +236,7 @@ class SqliteStorage:
         accounts: Sequence[tuple[Pubkey, Account]],
         blocks: Sequence[BlockRecord],
         batches: Sequence[BatchRecord],
+        leaves: Sequence[tuple[bytes, int]] = (),
     ) -> None:
         """Write everything in one transaction; committed (and synced) on return."""
         with self._write_lock:
@@ -261,6 +273,10 @@ class SqliteStorage:
                 conn.executemany(
                     "INSERT OR REPLACE INTO accounts VALUES (?,?,?,?,?,?,?,?)",
                     [_account_row(k, a) for k, a in accounts],
+                )
+                # A key's leaf never moves: re-announcing a known one is a no-op.
+                conn.executemany(
+                    "INSERT INTO tree_leaves VALUES (?,?) ON CONFLICT(pubkey) DO NOTHING", leaves
                 )
                 for block in blocks:
                     self._put_block(conn, block)
@@ -417,6 +433,16 @@ class SqliteStorage:
         )
         for row in cursor:
             yield _account(row)
+
+    def accounts_with_leaves(self) -> Iterator[tuple[Pubkey, Account, int | None]]:
+        """Every stored account with its state-tree leaf (None: not placed yet)."""
+        cursor = self._reader.execute(
+            "SELECT a.pubkey, a.lamports, a.owner, a.executable, a.rent_epoch, a.data, l.leaf "
+            "FROM accounts a LEFT JOIN tree_leaves l ON l.pubkey = a.pubkey"
+        )
+        for row in cursor:
+            pubkey, account = _account(row)
+            yield pubkey, account, None if row[6] is None else int(row[6])
 
     def accounts_by_owner(self, owner: Pubkey) -> list[tuple[Pubkey, Account]]:
         """Return stored accounts owned by `owner` (with lamports), in key order."""
