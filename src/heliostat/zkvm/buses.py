@@ -1,0 +1,121 @@
+"""The buses that tie the chips together, the layout of their messages, and shared constants.
+
+A message is a tuple of field elements; each bus has one arity machine-wide (checked when the
+machine is compiled). docs/zkvm.md explains what each bus proves.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+
+from heliostat.stark.symbolic import Expr
+
+
+class Bus(enum.IntEnum):
+    """Bus identifiers (the LogUp fingerprint adds the id, so they only need to differ)."""
+
+    STATE = 1  # (pc, ts, cu)
+    FETCH = 2  # (pc, opcode, dst, src, off, off_neg, imm0, imm1, imm2, imm3, target)
+    MEMORY = 3  # (addr, limit, v0, v1, v2, v3, t)
+    FRAME = 4  # (depth, r6 limbs, r7 limbs, r8 limbs, r9 limbs, return pc, t)
+    PROGRAM_DATA = 5  # (addr, limit, v0, v1, v2, v3)
+    INPUT_DATA = 6  # (addr, limit, v0, v1, v2, v3)
+    REG_INIT = 7  # (register, v0, v1, v2, v3)
+    OUTPUT = 8  # (register, v0, v1, v2, v3)
+    U16 = 9  # (x)                      x < 2^16
+    U16_MSB = 10  # (x, x >> 15)
+    DIV8 = 11  # (x, x >> 3, x & 7)
+    BYTES = 12  # (a, b)                 a, b < 2^8
+    BITWISE = 13  # (op, a, b, a op b)     bytes
+    DECODE = 14  # (opcode, decode flags…) see decode.py
+    SHIFT = 15  # (x, 8·right + k, lo, hi): byte x shifted by k < 8 (see u16_chip)
+    PERMUTE = 16  # (input[16], output[16]): one Poseidon2 permutation
+    COMPRESS = 17  # (left[8], right[8], digest[8]): Poseidon2 2-to-1 compression
+    MERKLE = 18  # (tree, level, index, digest[8]): a node of an image or input tree
+    COPY = 19  # (ts, kind, dir, n, q, s, v, word, edge, done, t): the next word of a copy
+    COPY_DONE = 20  # (ts, t_end): a copy's last word is done
+
+
+ARITY = {
+    Bus.STATE: 3,
+    Bus.FETCH: 11,
+    Bus.MEMORY: 7,
+    Bus.FRAME: 19,
+    Bus.PROGRAM_DATA: 6,
+    Bus.INPUT_DATA: 6,
+    Bus.REG_INIT: 5,
+    Bus.OUTPUT: 5,
+    Bus.U16: 1,
+    Bus.U16_MSB: 2,
+    Bus.DIV8: 3,
+    Bus.BYTES: 2,
+    Bus.BITWISE: 4,
+    Bus.DECODE: 8,
+    Bus.SHIFT: 4,
+    Bus.PERMUTE: 32,
+    Bus.COMPRESS: 24,
+    Bus.MERKLE: 11,
+    Bus.COPY: 11,
+    Bus.COPY_DONE: 2,
+}
+
+
+class BitOp(enum.IntEnum):
+    """The operation tag of a BITWISE lookup."""
+
+    AND = 1
+    OR = 2
+    XOR = 3
+
+
+# --- execution state -----------------------------------------------------------------------
+TS_START = 4  # timestamp of the first instruction (boundary rows may start one below)
+TS_STEP = 2  # timestamp slots per instruction: 0 for reads of sources and memory, 1 for dst
+TS_STEP_SYSCALL = 4  # syscalls: up to four slots
+HALT_BASE = 1 << 30  # a halting row sends (HALT_BASE + status, pc, cu); real pcs are < 2^28
+TS_GAP_BITS = 16  # a memory access proves t − t_prev − 1 < 2^16 (keep-alive rows bridge more)
+
+CALL_TARGET_SYSCALL = 1 << 29  # FETCH target of a `call imm` that names a syscall
+CALL_TARGET_UNRESOLVED = (1 << 29) + 1  # … that names nothing (UnsupportedInstruction)
+
+# --- memory addresses ----------------------------------------------------------------------
+NUM_REGISTERS = 11
+REGION_SHIFT = 1 << 28  # a word's address is region·2^28 + (offset >> 3), offsets below 2^31
+REGION_PROGRAM, REGION_STACK, REGION_HEAP, REGION_INPUT = 1, 2, 3, 4
+WORD_LIMIT = 8  # the `limit` of a whole word
+STACK_TOP = (2 << 32) + 0x1000  # r10 at depth 0; each call adds FRAME_STRIDE
+FRAME_STRIDE = 0x2000
+LIMB_BITS = 16
+LIMB = 1 << LIMB_BITS
+LIMB_MASK = LIMB - 1
+
+
+def word_address(region: int, offset: int) -> int:
+    """The memory-bus address of the word holding byte ``offset`` of ``region``."""
+    return region * REGION_SHIFT + (offset >> 3)
+
+
+def limbs(value: int) -> tuple[int, int, int, int]:
+    """Split a 64-bit value into four 16-bit limbs (little-endian)."""
+    return (
+        value & LIMB_MASK,
+        (value >> 16) & LIMB_MASK,
+        (value >> 32) & LIMB_MASK,
+        (value >> 48) & LIMB_MASK,
+    )
+
+
+def from_limbs(values: Sequence[int]) -> int:
+    """Recombine four 16-bit limbs."""
+    return sum(int(v) << (16 * i) for i, v in enumerate(values))
+
+
+def recombine(exprs: Sequence[Expr], base: int = LIMB) -> Expr:
+    """Σ exprs[i]·base^i, symbolically."""
+    total: Expr = exprs[0]
+    scale = 1
+    for e in exprs[1:]:
+        scale *= base
+        total = total + e * scale
+    return total

@@ -1,0 +1,130 @@
+"""The sparse Merkle proof of the image and input trees, and their commitment rows.
+
+Node rows: one per node on the paths from the touched leaves (program and input rows send
+their leaves on MERKLE at level 0) to the root. A row receives each child that is on a path
+and takes the other as a free digest (committed by the root), compresses them (COMPRESS), and
+sends itself one level up. Since the root is received once, every (level, index) has one row
+and every leaf one program or input row.
+
+Commitment table (fixed height 4, fixed columns mark row 0 the image and row 1 the input):
+each receives its tree's root at the public depth and shows compress(root, header) = the
+public hash, the header made of public values (commitment.py). Its rows always exist, so both
+hashes are always proven.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from heliostat.stark.air import AirBuilder
+from heliostat.zkvm import public_values as pv
+from heliostat.zkvm.buses import Bus
+from heliostat.zkvm.commitment import TREE_IMAGE, TREE_INPUT
+from heliostat.zkvm.layout import Layout, Row
+
+NODE = Layout()
+for _n in ("is_real", "tree", "level", "index", "has_l", "has_r"):
+    NODE.add(_n)
+NODE.add("left", 8)
+NODE.add("right", 8)
+NODE.add("out", 8)
+
+
+class MerkleChip:
+    """Node rows."""
+
+    name = "merkle"
+    width = NODE.width
+
+    def preprocessed_trace(self) -> None:
+        """No fixed columns."""
+        return None
+
+    def eval(self, ab: AirBuilder) -> None:
+        """Children in, compression, self out."""
+        r = Row(ab.main.local, NODE)
+        real, has_l, has_r = r.one("is_real"), r.one("has_l"), r.one("has_r")
+        for name in ("is_real", "has_l", "has_r"):
+            ab.assert_bool(r.one(name), f"{name} is boolean")
+        ab.assert_zero((has_l + has_r) * (1 - real), "children only on real rows")
+        tree, level, index = r.one("tree"), r.one("level"), r.one("index")
+        left, right, out = r.many("left"), r.many("right"), r.many("out")
+        ab.receive(Bus.MERKLE, [tree, level - 1, index * 2, *left], has_l, "left child")
+        ab.receive(Bus.MERKLE, [tree, level - 1, index * 2 + 1, *right], has_r, "right child")
+        ab.send(Bus.COMPRESS, [*left, *right, *out], real, "node digest")
+        ab.send(Bus.MERKLE, [tree, level, index, *out], real, "node")
+
+
+_COMMIT_ROWS = 4
+
+
+class CommitmentChip:
+    """The image and input commitments."""
+
+    name = "commitment"
+    width = 8
+
+    def preprocessed_trace(self) -> NDArray[np.uint32]:
+        """Fixed columns (is_image, is_input)."""
+        fixed = np.zeros((_COMMIT_ROWS, 2), dtype=np.uint32)
+        fixed[0, 0] = 1
+        fixed[1, 1] = 1
+        return fixed
+
+    def eval(self, ab: AirBuilder) -> None:
+        """Root at the public depth; compress(root, header) = the public hash."""
+        is_image, is_input = ab.preprocessed.local
+        root = ab.main.local
+        p = {n: ab.public(i) for n, i in pv.FIELDS.items()}
+        depth = is_image * p["image_depth"] + is_input * p["input_depth"]
+        tree = is_image * TREE_IMAGE + is_input * TREE_INPUT
+        real = is_image + is_input
+        ab.receive(Bus.MERKLE, [tree, depth, 0, *root], real, "root")
+        ro_len = p["ro_last"] * 8 + p["ro_tail"]
+        input_len = p["input_last"] * 8 + p["input_tail"]
+        image_header = [p["image_depth"], p["entry_pc"], p["text_start"], p["text_len"], ro_len,
+                        0, 0, 0]  # fmt: skip
+        input_header = [p["input_depth"], input_len, p["heap_size"], p["budget"], 0, 0, 0, 0]
+        header = [is_image * a + is_input * b for a, b in zip(image_header, input_header,
+                                                              strict=True)]  # fmt: skip
+        digest = [is_image * p[f"image_hash_{k}"] + is_input * p[f"input_hash_{k}"]
+                  for k in range(8)]  # fmt: skip
+        ab.send(Bus.COMPRESS, [*root, *header, *digest], real, "sealed root")
+
+
+def generate_nodes(
+    tree: int, levels: list[NDArray[np.uint32]], touched: list[int]
+) -> NDArray[np.int64]:
+    """Node rows for the paths from ``touched`` leaves (levels from tree_levels)."""
+    depth = len(levels) - 1
+    rows = []
+    below = set(touched)
+    for level in range(1, depth + 1):
+        here = sorted({i >> 1 for i in below}) if below else ([0] if level == depth else [])
+        for j in here:
+            rows.append(
+                (
+                    tree,
+                    level,
+                    j,
+                    int(2 * j in below),
+                    int(2 * j + 1 in below),
+                    levels[level - 1][2 * j],
+                    levels[level - 1][2 * j + 1],
+                    levels[level][j],
+                )
+            )
+        below = set(here)
+    t = np.zeros((len(rows), NODE.width), dtype=np.int64)
+    for i, (tr, level, j, hl, hr, left, right, out) in enumerate(rows):
+        t[i, NODE.index("is_real")] = 1
+        t[i, NODE.index("tree")] = tr
+        t[i, NODE.index("level")] = level
+        t[i, NODE.index("index")] = j
+        t[i, NODE.index("has_l")] = hl
+        t[i, NODE.index("has_r")] = hr
+        t[i, NODE.span("left")] = left
+        t[i, NODE.span("right")] = right
+        t[i, NODE.span("out")] = out
+    return t

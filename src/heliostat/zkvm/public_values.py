@@ -1,0 +1,116 @@
+"""The public values of a zkVM proof: what the verifier is told, and their field layout.
+
+`PublicValues` is what `verify(proof, public_values)` takes. `to_fields` is the vector the
+STARK sees; `FIELDS` names every position. The image part describes the code image (entry,
+text position and length, region length); the input part what the execution started from;
+the output part how it ended.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from heliostat.stark.field import P
+from heliostat.zkvm.buses import NUM_REGISTERS, limbs
+from heliostat.zkvm.errors import PublicValuesError
+from heliostat.zkvm.status import Status
+
+_NAMES = [
+    *[f"image_hash_{k}" for k in range(8)],
+    "image_depth",  # depth of the image's word tree
+    *[f"input_hash_{k}" for k in range(8)],
+    "input_depth",
+    "entry_pc",
+    "text_start",  # first text word of the program region
+    "text_len",  # text slots
+    "text_vaddr_0",  # low limbs of the text's virtual address 2^32 + 8·text_start
+    "text_vaddr_1",
+    "text_bytes_0",  # limbs of 8·text_len
+    "text_bytes_1",
+    "ro_last",  # last word of the program region
+    "ro_tail",  # valid bytes in that word (1..8)
+    "budget",
+    "heap_size",
+    "input_last",  # last word of the input region (−1 mod p when the input is empty)
+    "input_tail",
+    *[f"reg{r}_{k}" for r in range(NUM_REGISTERS) for k in range(4)],
+    "status",
+    "final_pc",
+    "cu_final",
+    *[f"r0_{k}" for k in range(4)],
+]
+FIELDS: dict[str, int] = {name: i for i, name in enumerate(_NAMES)}
+COUNT = len(_NAMES)
+MAX_CU = 1 << 30  # the verifier requires the final meter below this (see docs/zkvm.md)
+
+
+def index(name: str) -> int:
+    """Position of a named public value."""
+    return FIELDS[name]
+
+
+@dataclass(frozen=True)
+class PublicValues:
+    """The statement of one proven execution."""
+
+    entry_pc: int
+    text_start: int
+    text_len: int
+    ro_len: int  # bytes in the program region
+    budget: int
+    heap_size: int
+    input_len: int  # bytes in the input region
+    registers: tuple[int, ...]  # r0..r10 at entry
+    status: Status
+    final_pc: int
+    cu_final: int
+    r0: int
+    image_hash: tuple[int, ...] = (0,) * 8
+    image_depth: int = 1
+    input_hash: tuple[int, ...] = (0,) * 8
+    input_depth: int = 1
+
+    @property
+    def compute_units(self) -> int:
+        """Units consumed (sbpf's count, before agave's deplete-on-fault rule)."""
+        return self.budget - self.cu_final
+
+    def to_fields(self) -> list[int]:
+        """The vector of field elements the STARK proves against."""
+        if self.ro_len <= 0:
+            raise PublicValuesError("empty program region")
+        if len(self.registers) != NUM_REGISTERS:
+            raise PublicValuesError("initial registers", expected=NUM_REGISTERS,
+                                    got=len(self.registers))  # fmt: skip
+        v = {
+            "entry_pc": self.entry_pc,
+            "text_start": self.text_start,
+            "text_len": self.text_len,
+            "text_vaddr_0": (8 * self.text_start) & 0xFFFF,
+            "text_vaddr_1": (8 * self.text_start) >> 16,
+            "text_bytes_0": (8 * self.text_len) & 0xFFFF,
+            "text_bytes_1": (8 * self.text_len) >> 16,
+            "ro_last": (self.ro_len - 1) // 8,
+            "ro_tail": self.ro_len - 8 * ((self.ro_len - 1) // 8),
+            "budget": self.budget,
+            "heap_size": self.heap_size,
+            "input_last": (self.input_len - 1) // 8,
+            "input_tail": self.input_len - 8 * ((self.input_len - 1) // 8),
+            "status": int(self.status),
+            "final_pc": self.final_pc,
+            "cu_final": self.cu_final,
+        }
+        for k in range(8):
+            v[f"image_hash_{k}"] = self.image_hash[k]
+            v[f"input_hash_{k}"] = self.input_hash[k]
+        v["image_depth"] = self.image_depth
+        v["input_depth"] = self.input_depth
+        for r, value in enumerate(self.registers):
+            for k, limb in enumerate(limbs(value)):
+                v[f"reg{r}_{k}"] = limb
+        for k, limb in enumerate(limbs(self.r0)):
+            v[f"r0_{k}"] = limb
+        for name in ("budget", "cu_final"):
+            if not 0 <= v[name] < MAX_CU:
+                raise PublicValuesError(f"{name} out of range", expected=(0, MAX_CU), got=v[name])
+        return [v[name] % P for name in _NAMES]
