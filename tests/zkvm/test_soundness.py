@@ -202,7 +202,7 @@ def test_wrong_poseidon2_output() -> None:
 def test_wrong_poseidon2_precompile_output() -> None:
     # the run's recorded output of heliostat_permute is replaced: memory, registers and the
     # row all follow the forged state, but no Poseidon2 row permutes to it
-    from test_syscalls import _poseidon2_program, _run_kernel_asm
+    from .test_syscalls import _poseidon2_program, _run_kernel_asm
 
     from heliostat.svm.trace import SyscallMemoryEvent
 
