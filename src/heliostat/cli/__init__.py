@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from heliostat.cli import node as node_command
+from heliostat.cli import prove as prove_command
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -14,6 +15,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="heliostat", description="Heliostat ZK rollup")
     commands = parser.add_subparsers(dest="command", required=True)
     node_command.register(commands)
+    prove_command.register(commands)
     return parser
 
 

@@ -162,6 +162,15 @@ def _prove_zkvm_program(request: ProofRequest) -> ProofArtifact:
 
 
 def _verify_zkvm_program(request: ProofRequest, artifact: ProofArtifact) -> None:
+    try:
+        _check_zkvm_program(request, artifact)
+    except JobRejectedError:
+        raise
+    except HeliostatError as err:  # a malformed ELF or payload, an unknown parameter set
+        raise JobRejectedError(f"cannot check the proof: {err}", reason="unverifiable") from err
+
+
+def _check_zkvm_program(request: ProofRequest, artifact: ProofArtifact) -> None:
     from heliostat.stark.config import get_config
     from heliostat.stark.errors import ProofFormatError, VerificationError
     from heliostat.stark.proof import Proof
