@@ -1,4 +1,4 @@
-"""`python -m heliostat.demo` runs, and Heliostat agrees with LiteSVM on both transfers."""
+"""`python -m heliostat.demo` runs: Heliostat agrees with LiteSVM on both transfers, and proves one."""
 
 from __future__ import annotations
 
@@ -14,3 +14,5 @@ def test_demo_prints_matching_outcomes(capsys: pytest.CaptureFixture[str]) -> No
     assert "source 750,000, destination 250,000" in out
     assert "failed: custom program error: 0x1 (Custom(1))" in out
     assert "failed: instruction 0: Custom(1)" in out
+    assert "status EXITED, 76 compute units" in out
+    assert "verified in" in out
