@@ -1,4 +1,4 @@
-"""`python -m heliostat.demo` runs: Heliostat agrees with LiteSVM on both transfers, and proves one."""
+"""`python -m heliostat.demo` runs: it agrees with LiteSVM on both transfers and proves one."""
 
 from __future__ import annotations
 
