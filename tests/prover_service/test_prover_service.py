@@ -85,7 +85,7 @@ def test_service_proves_jobs_with_two_workers(tmp_path: Path) -> None:
             assert service.submit(job_id, compute_heavy(job_id))
         assert not service.submit(1, compute_heavy(1))  # idempotent resubmission
         for job_id in (1, 2, 3):
-            job = service.wait(job_id, timeout_s=180)
+            job = service.wait(job_id, timeout_s=900)
             assert job.state is JobState.PROVED, job.error
             assert job.artifact is not None
             KINDS["zkvm-program"].verify(
@@ -116,7 +116,7 @@ def test_killing_a_worker_mid_proof_loses_nothing(tmp_path: Path) -> None:
         assert service.queue.get(7).state is JobState.PROVING
         assert worker.pid is not None
         os.kill(worker.pid, signal.SIGKILL)
-        job = service.wait(7, timeout_s=240)
+        job = service.wait(7, timeout_s=900)
         assert job.state is JobState.PROVED, job.error
         assert job.attempts == 2
         assert job.error is not None and "lost" in job.error  # the lost attempt is on record
@@ -137,10 +137,10 @@ def test_a_job_no_worker_can_prove_fails_and_the_service_carries_on(tmp_path: Pa
     try:
         service.submit(1, bad)
         service.submit(2, compute_heavy(4))
-        failed = service.wait(1, timeout_s=120)
+        failed = service.wait(1, timeout_s=900)
         assert failed.state is JobState.FAILED and failed.attempts == 2
         assert failed.error is not None and "ELF" in failed.error.upper()
-        assert service.wait(2, timeout_s=120).state is JobState.PROVED
+        assert service.wait(2, timeout_s=900).state is JobState.PROVED
     finally:
         service.stop()
 
@@ -172,7 +172,7 @@ def test_jobs_survive_a_restart_of_the_service(tmp_path: Path) -> None:
     second = ProverService.local(path, workers=1)
     second.start()
     try:
-        assert second.wait(1, timeout_s=180).state is JobState.PROVED
+        assert second.wait(1, timeout_s=900).state is JobState.PROVED
     finally:
         second.stop()
 
@@ -193,14 +193,14 @@ def test_ray_workers_prove_and_survive_a_killed_actor(tmp_path: Path, local_ray)
     try:
         service.submit(1, compute_heavy(10))
         service.start()
-        assert service.wait(1, timeout_s=180).state is JobState.PROVED
+        assert service.wait(1, timeout_s=900).state is JobState.PROVED
         service.submit(2, compute_heavy(3_000))
         running = _wait_until_running(service, 2)
         time.sleep(1.0)
         assert service.queue.get(2).state is JobState.PROVING
         assert running.pid is not None
         os.kill(running.pid, signal.SIGKILL)
-        job = service.wait(2, timeout_s=240)
+        job = service.wait(2, timeout_s=900)
         assert job.state is JobState.PROVED, job.error
         assert job.attempts == 2 and job.error is not None and "lost" in job.error
         assert job.artifact is not None
