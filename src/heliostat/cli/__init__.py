@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from heliostat.cli import node as node_command
 from heliostat.cli import prove as prove_command
+from heliostat.cli import wallet as wallet_command
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -16,6 +17,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     node_command.register(commands)
     prove_command.register(commands)
+    wallet_command.register(commands)
     return parser
 
 
@@ -23,7 +25,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point named by pyproject's `heliostat` script."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    result: int = args.run(args)
+    try:
+        result: int = args.run(args)
+    except wallet_command.CliError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
     return result
 
 
