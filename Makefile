@@ -6,12 +6,14 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 JS := clients/js
 JS_STAMP := $(JS)/node_modules/.installed-$(shell cat $(JS)/package.json $(JS)/package-lock.json | sha1sum | cut -c1-12)
+CHROMIUM := /usr/bin/chromium
+APT := $(shell [ "$$(id -u)" = 0 ] || echo sudo) env DEBIAN_FRONTEND=noninteractive apt-get
 export NUMBA_CACHE_DIR ?= $(HOME)/.cache/heliostat/numba
 export HYPOTHESIS_PROFILE ?= ci
 
 .PHONY: setup demo test test-fast lint bench clean
 
-setup: $(STAMP) $(JS_STAMP)
+setup: $(STAMP) $(JS_STAMP) $(CHROMIUM)
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -25,6 +27,11 @@ $(JS_STAMP): $(JS)/package.json $(JS)/package-lock.json
 	cd $(JS) && npm ci --no-audit --no-fund --loglevel=error
 	rm -f $(JS)/node_modules/.installed-*
 	touch $@
+
+# Debian's chromium, for the explorer's test in headless mode.
+$(CHROMIUM):
+	$(APT) install -y -q --no-install-recommends chromium || \
+	{ $(APT) update -q && $(APT) install -y -q --no-install-recommends chromium; }
 
 demo: setup
 	$(PY) -m heliostat.demo

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import WSMsgType, web
 
+from heliostat.node import explorer
 from heliostat.node.rpc.errors import (
     INTERNAL_ERROR,
     INVALID_REQUEST,
@@ -205,6 +206,7 @@ class RpcServer:
         app = web.Application()
         app.router.add_get("/", self._websocket)
         app.router.add_get("/health", self._health)
+        explorer.add_routes(app, self.node)
         return app
 
     async def start(self, host: str, port: int, ws_port: int) -> None:
