@@ -1,1 +1,1 @@
-"""What client programs import: receipt verification, and more as the SDK grows."""
+"""What client programs import: `HeliostatClient` (over solana-py) and receipt verification."""
