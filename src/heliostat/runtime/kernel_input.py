@@ -66,26 +66,13 @@ def encode_sysvars(sysvars: tuple[tuple[Pubkey, bytes], ...]) -> bytes:
 
 def static_keys(tx: bytes) -> list[bytes]:
     """Return a wire transaction's account keys ([] when it does not parse)."""
-
-    def compact(at: int) -> tuple[int, int]:
-        value = 0
-        for i in range(3):
-            if at >= len(tx):
-                return -1, at
-            byte = tx[at]
-            at += 1
-            value |= (byte & 0x7F) << (7 * i)
-            if not byte & 0x80:
-                return value, at
-        return -1, at
-
-    sigs, at = compact(0)
+    sigs, at = _compact_u16(tx, 0)
     if sigs < 0:
         return []
     at += 64 * sigs
     if at < len(tx) and tx[at] & 0x80:
         at += 1
-    n, at = compact(at + 3)
+    n, at = _compact_u16(tx, at + 3)
     if n < 0 or at + 32 * n > len(tx):
         return []
     return [tx[at + 32 * i : at + 32 * (i + 1)] for i in range(n)]
@@ -285,7 +272,8 @@ def sorted_witness(accounts: Iterable[WitnessAccount]) -> list[WitnessAccount]:
     return sorted(accounts, key=lambda w: bytes(w.key))
 
 
-def _compact_u16(tx: memoryview, at: int) -> tuple[int, int]:
+def _compact_u16(tx: bytes | memoryview, at: int) -> tuple[int, int]:
+    """Decode a compact-u16 at ``at``: (value, next offset), or (-1, at) past the end."""
     value = 0
     for i in range(3):
         if at >= len(tx):
