@@ -19,6 +19,7 @@ from solders.pubkey import Pubkey
 from solders.system_program import TransferParams, transfer
 from solders.transaction import VersionedTransaction
 
+from conftest import StorageFactory
 from heliostat.node.replay import replay
 from heliostat.node.runtime_executor import RuntimeExecutor
 from heliostat.node.storage.sqlite import SqliteStorage
@@ -93,9 +94,13 @@ async def _load_then_kill(
     return confirmed
 
 
-def test_sigkill_mid_load_loses_nothing_confirmed(tmp_path: Path) -> None:
+def test_sigkill_mid_load_loses_nothing_confirmed(
+    tmp_path: Path, storage_factory: StorageFactory
+) -> None:
+    """On SQLite and on PostgreSQL."""
     faucet = Keypair()
-    node = NodeProcess(tmp_path / "data", free_port_pair(), faucet, env=SMALL_BATCHES).start()
+    env = {**SMALL_BATCHES, **storage_factory.node_env}
+    node = NodeProcess(tmp_path / "data", free_port_pair(), faucet, env=env).start()
     try:
         payers = [Keypair() for _ in range(SENDERS)]
         for payer in payers:
@@ -143,7 +148,7 @@ def test_sigkill_mid_load_loses_nothing_confirmed(tmp_path: Path) -> None:
         node.stop()
 
     genesis = [(faucet.pubkey(), Account(10**18, b"", SYSTEM, False, 0))]
-    storage = SqliteStorage(tmp_path / "data" / "node.sqlite")
+    storage = storage_factory()
     restored = RuntimeExecutor(genesis)
     restored.restore_state(storage.accounts_with_leaves())
     # The replay re-executes everything through the runtime and checks every batch's root

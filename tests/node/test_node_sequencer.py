@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 from solders.account import Account
@@ -22,8 +22,7 @@ from heliostat.node.sequencer.chain import BatchPolicy
 from heliostat.node.sequencer.entries import Deposit, SequencerConfig
 from heliostat.node.sequencer.mempool import Mempool
 from heliostat.node.sequencer.sequencer import Sequencer
-from heliostat.node.storage.interface import BatchStatus, EntryKind
-from heliostat.node.storage.sqlite import SqliteStorage
+from heliostat.node.storage.interface import BatchStatus, EntryKind, NodeStorage
 from heliostat.sdk.receipts import ReceiptError, verify_receipt, verify_sequence
 
 SYSTEM = Pubkey.from_string("11111111111111111111111111111111")
@@ -69,10 +68,12 @@ def test_batch_policy_limits() -> None:
 
 
 class _Chain:
-    def __init__(self, path: Path, batch: BatchPolicy | None = None) -> None:
+    def __init__(
+        self, open_storage: Callable[[], NodeStorage], batch: BatchPolicy | None = None
+    ) -> None:
         self.payer = Keypair()
         self.genesis = [(self.payer.pubkey(), Account(10**15, b"", SYSTEM, False, 0))]
-        self.path = path
+        self.open_storage = open_storage
         self.key = Keypair()
         self.batch = batch or BatchPolicy()
         self.now = 1_700_000_000.0
@@ -80,7 +81,7 @@ class _Chain:
     def open(self) -> Sequencer:
         return Sequencer(
             RuntimeExecutor(self.genesis),
-            SqliteStorage(self.path),
+            self.open_storage(),
             self.key,
             SequencerConfig(slot_ms=10_000, batch=self.batch),
             clock=lambda: self.now,
@@ -102,8 +103,10 @@ class _Chain:
         )
 
 
-def test_deposits_run_first_in_l1_order_and_receipts_chain(tmp_path: Path) -> None:
-    chain = _Chain(tmp_path / "db.sqlite")
+def test_deposits_run_first_in_l1_order_and_receipts_chain(
+    storage_factory: Callable[[], NodeStorage],
+) -> None:
+    chain = _Chain(storage_factory)
 
     async def run() -> list[bytes]:
         seq = chain.open()
@@ -139,8 +142,9 @@ def test_deposits_run_first_in_l1_order_and_receipts_chain(tmp_path: Path) -> No
     assert stranger.value.reason == "wrong_sequencer"
 
 
-def test_blocks_batches_and_restart(tmp_path: Path) -> None:
-    chain = _Chain(tmp_path / "db.sqlite", BatchPolicy(max_entries=4, max_age_s=3600))
+def test_blocks_batches_and_restart(storage_factory: Callable[[], NodeStorage]) -> None:
+    """On SQLite and PostgreSQL: sealed batches, and a restart that resumes where it stopped."""
+    chain = _Chain(storage_factory, BatchPolicy(max_entries=4, max_age_s=3600))
 
     async def first_run() -> tuple[bytes, int]:
         seq = chain.open()
@@ -160,7 +164,7 @@ def test_blocks_batches_and_restart(tmp_path: Path) -> None:
         return seq.executor.state_root(), seq.open.slot
 
     root, open_slot = asyncio.run(first_run())
-    storage = SqliteStorage(tmp_path / "db.sqlite")
+    storage = storage_factory()
     first = storage.batch(1)
     assert first is not None and first.entry_count == 6 and first.status is BatchStatus.SEALED
     assert storage.batch(2) is None  # 3 entries left: below the 4-entry limit

@@ -79,5 +79,8 @@ def run(args: argparse.Namespace) -> int:
         with contextlib.suppress(asyncio.CancelledError):
             await run_forever(node)
 
+    from heliostat.node.app import tune_process
+
+    tune_process()
     asyncio.run(main())
     return 0

@@ -11,6 +11,7 @@ import asyncio
 import json
 import logging
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -28,10 +29,13 @@ from heliostat.node.sequencer.entries import SequencerConfig
 from heliostat.node.sequencer.prover_queue import ProverQueue
 from heliostat.node.sequencer.sequencer import Sequencer
 from heliostat.node.sequencer.staging import Confirmation
-from heliostat.node.storage.interface import BatchStatus, BlockRecord
+from heliostat.node.storage.interface import BatchStatus, BlockRecord, NodeStorage
 from heliostat.node.storage.sqlite import SqliteStorage
 
 log = logging.getLogger("heliostat.node")
+# The GIL switch interval under load (tune_process): short enough that the storage writer
+# gets the GIL back quickly, long enough not to thrash the event loop.
+SWITCH_INTERVAL_S = 0.0005
 SYSTEM_PROGRAM = Pubkey.from_string("11111111111111111111111111111111")
 
 
@@ -75,6 +79,17 @@ def genesis_from_config(config: NodeConfig, faucet: Keypair | None) -> list[tupl
     return accounts
 
 
+def open_storage(config: NodeConfig) -> NodeStorage:
+    """Return the configured storage: SQLite in the data directory, or PostgreSQL."""
+    if config.storage == "postgres":
+        from heliostat.node.storage.postgres import PostgresStorage
+
+        return PostgresStorage(config.postgres_dsn)
+    return SqliteStorage(
+        Path(config.data_dir) / "node.sqlite", synchronous=config.sqlite_synchronous
+    )
+
+
 def build_executor(name: str, genesis: list[tuple[Pubkey, Account]]) -> SequencerExecutor:
     """Return the executor named in the configuration.
 
@@ -111,9 +126,7 @@ class Node:
         self.executor_name = executor_name
         self.faucet = faucet
         self.metrics = Metrics()
-        self.storage = SqliteStorage(
-            Path(config.data_dir) / "node.sqlite", synchronous=config.sqlite_synchronous
-        )
+        self.storage = open_storage(config)
         self.sequencer = Sequencer(
             executor,
             self.storage,
@@ -229,6 +242,22 @@ class Node:
         """Prover / L1 progress on a batch; finalization wakes signature subscriptions."""
         self.sequencer.update_batch(number, status, proof, l1_tx)
         self.rpc.hub.recheck_signatures()
+
+
+def tune_process() -> None:
+    """Set up the node's process before its event loop starts (see docs/node.md, Performance).
+
+    uvloop, when installed, runs the event loop and sockets in C. The GIL switch interval is
+    shortened because the storage writer thread releases the GIL around every SQLite step and
+    signature, and each time waits for the busy event loop to hand it back: 5 ms by default,
+    which would be the soft-confirmation latency's floor under load.
+    """
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
+    try:
+        import uvloop
+    except ImportError:  # optional: the standard loop works, a little slower
+        return
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
 
 
 async def run_forever(node: Node) -> None:

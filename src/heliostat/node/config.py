@@ -31,7 +31,9 @@ class NodeConfig:
     sequencer_key: str = ""  # path to a solana-keygen JSON keypair; created in data_dir if empty
     executor: str = "runtime"  # "runtime" (production) or "litesvm-double" (tests, development)
     slot_ms: int = 400
+    storage: str = "sqlite"  # "sqlite" (data_dir/node.sqlite) or "postgres" (postgres_dsn)
     sqlite_synchronous: str = "FULL"
+    postgres_dsn: str = ""  # libpq connection string or URI, for storage = "postgres"
     mempool_capacity: int = 20_000
     per_sender_limit: int = 2_000
     batch_max_transactions: int = 10_000
@@ -117,6 +119,10 @@ def _check(config: NodeConfig) -> None:
         raise ConfigError("slot_ms", f"{config.slot_ms} ms is below the 10 ms minimum")
     if config.executor not in ("runtime", "litesvm-double"):
         raise ConfigError("executor", f"unknown executor {config.executor!r}")
+    if config.storage not in ("sqlite", "postgres"):
+        raise ConfigError("storage", f"unknown storage {config.storage!r} (sqlite or postgres)")
+    if config.storage == "postgres" and not config.postgres_dsn:
+        raise ConfigError("postgres_dsn", "storage = postgres needs a connection string")
     if config.sqlite_synchronous not in ("NORMAL", "FULL", "EXTRA"):
         raise ConfigError("sqlite_synchronous", "must be NORMAL, FULL or EXTRA")
     for name in ("mempool_capacity", "per_sender_limit", "max_request_bytes", "max_batch_requests"):

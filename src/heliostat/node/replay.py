@@ -23,8 +23,7 @@ from heliostat.node.execution import BlockContext, ExecutionOutcome, SequencerEx
 from heliostat.node.sequencer import receipts
 from heliostat.node.sequencer.chain import MAX_PROCESSING_AGE
 from heliostat.node.sequencer.entries import Deposit
-from heliostat.node.storage.interface import EntryKind, EntryRecord
-from heliostat.node.storage.sqlite import SqliteStorage
+from heliostat.node.storage.interface import EntryKind, EntryRecord, NodeStorage
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +59,7 @@ class BatchRootMismatchError(StorageError):
         self.got = got
 
 
-def replay(storage: SqliteStorage, executor: SequencerExecutor) -> ReplayResult:
+def replay(storage: NodeStorage, executor: SequencerExecutor) -> ReplayResult:
     """Re-execute every stored entry into `executor` (at genesis); check results on the way."""
     running = receipts.GENESIS_RUNNING_HASH
     window: deque[bytes] = deque(maxlen=MAX_PROCESSING_AGE)

@@ -131,6 +131,8 @@ class Runtime:
         self._sysvars = tuple(self.config.sysvar_table())
         self._rent_per_byte = genesis.rent_per_byte(dict(self._sysvars)[RENT])
         self._heaps = HeapPool()
+        self._hashes_source: frozenset[Hash] | None = None
+        self._hashes_sorted: list[bytes] = []
 
     # -----------------------------------------------------------------------------------------
     # TransactionRuntime
@@ -147,10 +149,7 @@ class Runtime:
         """Run transactions in order against ``state`` (see `TransactionRuntime`)."""
         txs = [tx if isinstance(tx, bytes) else bytes(tx) for tx in transactions]
         kernel_block = KernelBlock(
-            block.slot,
-            self.config.clock or clock_data(block),
-            [bytes(h) for h in sorted(block.recent_blockhashes, key=bytes)],
-            txs,
+            block.slot, self.config.clock or clock_data(block), self._sorted_hashes(block), txs
         )
         kin = self.kernel_input(
             batch_number=0,
@@ -163,6 +162,18 @@ class Runtime:
         )
         run = self.run(kin)
         return self._outcomes(txs, run, state)
+
+    def _sorted_hashes(self, block: BlockContext) -> list[bytes]:
+        """Return the block's recent blockhashes, sorted as the kernel wants them.
+
+        A sequencer runs many small groups in one slot with the same (up to 150) hashes:
+        the sorted list is kept for the last set seen (by identity, which is O(1)).
+        """
+        hashes = block.recent_blockhashes
+        if hashes is not self._hashes_source:
+            self._hashes_sorted = [bytes(h) for h in sorted(hashes, key=bytes)]
+            self._hashes_source = hashes
+        return self._hashes_sorted
 
     def minimum_balance_for_rent_exemption(self, data_len: int) -> int:
         """Lamports an account of ``data_len`` bytes needs to be rent-exempt."""

@@ -24,6 +24,7 @@ from heliostat.node.rpc.errors import (
     RATE_LIMITED,
     RpcError,
 )
+from heliostat.node.rpc.http_server import HttpResponse, LeanHttpServer, json_body
 from heliostat.node.rpc.subscriptions import SubscriptionHub
 from heliostat.node.rpc.tx_methods import TransactionMethods
 
@@ -80,6 +81,7 @@ class RpcServer:
         self.metrics.counter("heliostat_rpc_requests_total", "JSON-RPC calls by method")
         self.metrics.counter("heliostat_rpc_errors_total", "JSON-RPC error answers by code")
         self._runners: list[web.AppRunner] = []
+        self._lean: LeanHttpServer | None = None
 
     # -- JSON-RPC -----------------------------------------------------------------------
 
@@ -141,33 +143,41 @@ class RpcServer:
 
     # -- HTTP ---------------------------------------------------------------------------
 
-    async def _http(self, request: web.Request) -> web.StreamResponse:
-        client = request.remote or "unknown"
+    async def _post(self, client: str, body: bytes) -> HttpResponse:
+        """POST / on the lean HTTP server: rate limit, then JSON-RPC."""
         if not self.limiter.allow(client):
-            return web.json_response(_error(RATE_LIMITED, "Too many requests"), status=429)
-        limit = self.config.max_request_bytes
-        if request.content_length is not None and request.content_length > limit:
-            return web.json_response(
-                _error(INVALID_REQUEST, f"Invalid request: body exceeds {limit} bytes"), status=413
-            )
-        try:
-            body = await request.read()
-        except web.HTTPRequestEntityTooLarge:
-            return web.json_response(
-                _error(INVALID_REQUEST, f"Invalid request: body exceeds {limit} bytes"), status=413
+            return HttpResponse(
+                429, json_body(_error(RATE_LIMITED, "Too many requests")), "application/json"
             )
         answer = await self.process(body)
         if answer is None:
-            return web.Response(status=204)
-        return web.Response(text=json.dumps(answer), content_type="application/json")
+            return HttpResponse(204)
+        return HttpResponse(200, json_body(answer), "application/json")
+
+    def _get_health(self) -> HttpResponse:
+        if self.node.sequencer.failure is not None:
+            return HttpResponse(503, b"unhealthy")
+        return HttpResponse(200, b"ok")
+
+    def _get_metrics(self) -> HttpResponse:
+        return HttpResponse(200, self.metrics.render().encode(), "text/plain; charset=utf-8")
+
+    def http_server(self) -> LeanHttpServer:
+        """Return the JSON-RPC port's server: POST / for JSON-RPC, GET /health and /metrics."""
+        limit = self.config.max_request_bytes
+        return LeanHttpServer(
+            self._post,
+            {b"/health": self._get_health, b"/metrics": self._get_metrics},
+            limit,
+            lambda _: json_body(
+                _error(INVALID_REQUEST, f"Invalid request: body exceeds {limit} bytes")
+            ),
+        )
 
     async def _health(self, _request: web.Request) -> web.Response:
         if self.node.sequencer.failure is not None:
             return web.Response(status=503, text="unhealthy")
         return web.Response(text="ok")
-
-    async def _metrics(self, _request: web.Request) -> web.Response:
-        return web.Response(text=self.metrics.render(), content_type="text/plain")
 
     async def _websocket(self, request: web.Request) -> web.StreamResponse:
         ws = web.WebSocketResponse(
@@ -193,14 +203,6 @@ class RpcServer:
             self.hub.disconnect(connection)
         return ws
 
-    def http_app(self) -> web.Application:
-        """Return the HTTP application: POST / for JSON-RPC, GET /health and /metrics."""
-        app = web.Application(client_max_size=self.config.max_request_bytes)
-        app.router.add_post("/", self._http)
-        app.router.add_get("/health", self._health)
-        app.router.add_get("/metrics", self._metrics)
-        return app
-
     def ws_app(self) -> web.Application:
         """Return the websocket application (Solana's pubsub) on its own port."""
         app = web.Application()
@@ -210,15 +212,19 @@ class RpcServer:
         return app
 
     async def start(self, host: str, port: int, ws_port: int) -> None:
-        """Listen on both ports."""
-        for app, app_port in ((self.http_app(), port), (self.ws_app(), ws_port)):
-            runner = web.AppRunner(app, access_log=None)
-            await runner.setup()
-            await web.TCPSite(runner, host, app_port, reuse_address=True).start()
-            self._runners.append(runner)
+        """Listen on both ports: the lean HTTP server on ``port``, aiohttp's on ``ws_port``."""
+        self._lean = self.http_server()
+        await self._lean.start(host, port)
+        runner = web.AppRunner(self.ws_app(), access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, host, ws_port, reuse_address=True).start()
+        self._runners.append(runner)
 
     async def stop(self) -> None:
         """Close listeners and connections."""
+        if self._lean is not None:
+            await self._lean.stop()
+            self._lean = None
         await self.hub.close()
         for runner in self._runners:
             await runner.cleanup()

@@ -14,7 +14,7 @@ import hashlib
 import logging
 import struct
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -125,10 +125,13 @@ class Sequencer:
         )
         self.last_sealed = window[-1]
         self.durable_sealed_slot = self.last_sealed.slot
+        # The status cache: signatures of the blockhash window, and the same in slot order
+        # (entries arrive in slot order), so pruning costs only what it removes.
         self.recent_signatures: dict[bytes, int] = {}
+        self._signature_order: deque[tuple[int, bytes]] = deque()
         first_slot = window[0].slot
         for entry in self.storage.iter_entries(window[0].first_seq if first_slot else 0):
-            self.recent_signatures[entry.signature] = entry.slot
+            self._remember_signature(entry.signature, entry.slot)
         self.next_deposit_index = self._next_deposit_index()
         self.batch_blocks = self.storage.unbatched_blocks()
         last_batch = self.storage.last_batch()
@@ -145,6 +148,10 @@ class Sequencer:
             self._begin_slot()
         else:
             self._open_slot(self.last_sealed)
+
+    def _remember_signature(self, signature: bytes, slot: int) -> None:
+        self.recent_signatures[signature] = slot
+        self._signature_order.append((slot, signature))
 
     def _next_deposit_index(self) -> int:
         found = self.storage.last_entry_of_kind(EntryKind.DEPOSIT)
@@ -351,7 +358,7 @@ class Sequencer:
                         TransactionRefusedError(outcome, f"Transaction simulation failed: {text}")
                     )
                 continue
-            self.recent_signatures[signature] = self.open.slot
+            self._remember_signature(signature, self.open.slot)
             pre = [lamports[k] for k in item_keys]
             for key, account in outcome.changed_accounts:
                 lamports[key] = account.lamports
@@ -462,10 +469,9 @@ class Sequencer:
         while len(self.sealed) > MAX_PROCESSING_AGE:
             self.sealed.popitem(last=False)
         oldest = next(iter(self.sealed.values())).slot
-        if len(self.recent_signatures) and sealed.slot % 16 == 0:
-            self.recent_signatures = {
-                s: v for s, v in self.recent_signatures.items() if v >= oldest
-            }
+        order = self._signature_order
+        while order and order[0][0] < oldest:
+            self.recent_signatures.pop(order.popleft()[1], None)
         self.batch_blocks.append(sealed)
         self._maybe_seal_batch()
         self._open_slot(sealed)

@@ -7,7 +7,6 @@ on disk), which is what lets the sequencer send soft confirmations afterwards.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -25,12 +24,19 @@ from heliostat.node.storage.interface import (
     EntryKind,
     EntryRecord,
 )
+from heliostat.node.storage.rows import (
+    BATCH_COLUMNS,
+    BLOCK_COLUMNS,
+    ENTRY_COLUMNS,
+    account_from_row,
+    account_row,
+    batch_from_row,
+    block_from_row,
+    entry_from_row,
+    entry_row,
+)
 
 SCHEMA_VERSION = 2
-_TOKEN_PROGRAMS = (
-    bytes(Pubkey.from_string("TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA")),
-    bytes(Pubkey.from_string("TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb")),
-)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
@@ -63,97 +69,35 @@ CREATE TABLE IF NOT EXISTS batches (
     l1_transaction TEXT);
 """
 
-_ENTRY_COLUMNS = (
-    "seq, slot, position, kind, signature, payload, err, fee, compute_units, logs, "
-    "return_data, receipt, running_hash, accounts, balances"
+
+# An account's row is updated in place (INSERT OR REPLACE would delete and re-insert it,
+# touching every index).
+_ACCOUNT_UPSERT = "ON CONFLICT(pubkey) DO UPDATE SET " + ", ".join(
+    f"{c} = excluded.{c}"
+    for c in ("lamports", "owner", "executable", "rent_epoch", "data", "token_owner", "token_mint")
 )
-_BLOCK_COLUMNS = (
-    "slot, parent_slot, block_height, block_time, parent_blockhash, blockhash, first_seq, "
-    "entry_count, compute_units, data_bytes, batch"
-)
-_BATCH_COLUMNS = (
-    "number, first_slot, last_slot, entry_count, compute_units, data_bytes, state_root, "
-    "status, sealed_at, proof, l1_transaction"
-)
+# Rows per multi-row INSERT: below SQLite's 32,766 bound variables at 15 columns.
+_ROWS_PER_STATEMENT = 512
 
 
-def _entry(row: Any) -> EntryRecord:
-    keys = bytes(row[13])
-    return EntryRecord(
-        seq=int(row[0]),
-        slot=int(row[1]),
-        position=int(row[2]),
-        kind=EntryKind(row[3]),
-        signature=bytes(row[4]),
-        payload=bytes(row[5]),
-        err=row[6],
-        fee=int(row[7]),
-        compute_units=int(row[8]),
-        logs=tuple(json.loads(row[9])),
-        return_data=None if row[10] is None else bytes(row[10]),
-        receipt=bytes(row[11]),
-        running_hash=bytes(row[12]),
-        accounts=tuple(keys[i : i + 32] for i in range(0, len(keys), 32)),
-        balances=bytes(row[14]),
-    )
+def _insert_rows(
+    conn: sqlite3.Connection,
+    head: str,
+    width: int,
+    rows: Sequence[Sequence[object]],
+    tail: str = "",
+) -> None:
+    """Insert rows with as few statements as possible.
 
-
-def _block(row: Any) -> BlockRecord:
-    return BlockRecord(
-        slot=int(row[0]),
-        parent_slot=int(row[1]),
-        block_height=int(row[2]),
-        block_time=int(row[3]),
-        parent_blockhash=bytes(row[4]),
-        blockhash=None if row[5] is None else bytes(row[5]),
-        first_seq=int(row[6]),
-        entry_count=int(row[7]),
-        compute_units=int(row[8]),
-        data_bytes=int(row[9]),
-        batch=None if row[10] is None else int(row[10]),
-    )
-
-
-def _batch(row: Any) -> BatchRecord:
-    return BatchRecord(
-        number=int(row[0]),
-        first_slot=int(row[1]),
-        last_slot=int(row[2]),
-        entry_count=int(row[3]),
-        compute_units=int(row[4]),
-        data_bytes=int(row[5]),
-        state_root=bytes(row[6]),
-        status=BatchStatus(row[7]),
-        sealed_at=int(row[8]),
-        proof=None if row[9] is None else bytes(row[9]),
-        l1_transaction=row[10],
-    )
-
-
-def _account(row: Any) -> tuple[Pubkey, Account]:
-    return Pubkey.from_bytes(row[0]), Account(
-        lamports=int(row[1]),
-        owner=Pubkey.from_bytes(row[2]),
-        executable=bool(row[3]),
-        rent_epoch=int(row[4]),
-        data=bytes(row[5]),
-    )
-
-
-def _account_row(pubkey: Pubkey, account: Account) -> tuple[object, ...]:
-    data = bytes(account.data)
-    owner = bytes(account.owner)
-    is_token = owner in _TOKEN_PROGRAMS and len(data) >= 165
-    return (
-        bytes(pubkey),
-        account.lamports,
-        owner,
-        int(account.executable),
-        account.rent_epoch,
-        data,
-        data[32:64] if is_token else None,
-        data[0:32] if is_token else None,
-    )
+    One multi-row statement instead of `executemany`'s step per row: the storage writer
+    thread releases and re-takes the GIL around every SQLite step, and each re-take can
+    wait for the busy event loop.
+    """
+    one = "(" + ",".join("?" * width) + ")"
+    for start in range(0, len(rows), _ROWS_PER_STATEMENT):
+        chunk = rows[start : start + _ROWS_PER_STATEMENT]
+        values = [value for row in chunk for value in row]
+        conn.execute(f"{head} {','.join([one] * len(chunk))} {tail}", values)
 
 
 class SqliteStorage:
@@ -206,7 +150,7 @@ class SqliteStorage:
             conn.execute("INSERT INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
             conn.executemany(
                 "INSERT OR REPLACE INTO accounts VALUES (?,?,?,?,?,?,?,?)",
-                [_account_row(k, a) for k, a in genesis],
+                [account_row(k, a) for k, a in genesis],
             )
             self._put_block(conn, genesis_block)
             conn.execute("COMMIT")
@@ -214,7 +158,7 @@ class SqliteStorage:
     @staticmethod
     def _put_block(conn: sqlite3.Connection, b: BlockRecord) -> None:
         conn.execute(
-            f"INSERT OR REPLACE INTO blocks ({_BLOCK_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            f"INSERT OR REPLACE INTO blocks ({BLOCK_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             (
                 b.slot,
                 b.parent_slot,
@@ -243,46 +187,20 @@ class SqliteStorage:
             conn = self._writer
             conn.execute("BEGIN IMMEDIATE")
             try:
-                conn.executemany(
-                    f"INSERT INTO entries ({_ENTRY_COLUMNS}) VALUES ({','.join('?' * 15)})",
-                    [
-                        (
-                            e.seq,
-                            e.slot,
-                            e.position,
-                            int(e.kind),
-                            e.signature,
-                            e.payload,
-                            e.err,
-                            e.fee,
-                            e.compute_units,
-                            json.dumps(e.logs),
-                            e.return_data,
-                            e.receipt,
-                            e.running_hash,
-                            b"".join(e.accounts),
-                            e.balances,
-                        )
-                        for e in entries
-                    ],
-                )
-                conn.executemany(
-                    "INSERT OR IGNORE INTO entry_accounts VALUES (?,?)",
-                    [(key, e.seq) for e in entries for key in e.accounts],
-                )
-                conn.executemany(
-                    "INSERT OR REPLACE INTO accounts VALUES (?,?,?,?,?,?,?,?)",
-                    [_account_row(k, a) for k, a in accounts],
-                )
+                _insert_rows(conn, f"INSERT INTO entries ({ENTRY_COLUMNS}) VALUES", 15,
+                             [entry_row(e) for e in entries])  # fmt: skip
+                _insert_rows(conn, "INSERT OR IGNORE INTO entry_accounts VALUES", 2,
+                             [(key, e.seq) for e in entries for key in e.accounts])  # fmt: skip
+                _insert_rows(conn, "INSERT INTO accounts VALUES", 8,
+                             [account_row(k, a) for k, a in accounts], _ACCOUNT_UPSERT)  # fmt: skip
                 # A key's leaf never moves: re-announcing a known one is a no-op.
-                conn.executemany(
-                    "INSERT INTO tree_leaves VALUES (?,?) ON CONFLICT(pubkey) DO NOTHING", leaves
-                )
+                _insert_rows(conn, "INSERT INTO tree_leaves VALUES", 2, leaves,
+                             "ON CONFLICT(pubkey) DO NOTHING")  # fmt: skip
                 for block in blocks:
                     self._put_block(conn, block)
                 for b in batches:
                     conn.execute(
-                        f"INSERT OR REPLACE INTO batches ({_BATCH_COLUMNS}) "
+                        f"INSERT OR REPLACE INTO batches ({BATCH_COLUMNS}) "
                         "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                         (
                             b.number,
@@ -327,58 +245,58 @@ class SqliteStorage:
 
     def open_block(self) -> BlockRecord | None:
         """Return the unsealed block, if any."""
-        row = self._one(f"SELECT {_BLOCK_COLUMNS} FROM blocks WHERE blockhash IS NULL")
-        return None if row is None else _block(row)
+        row = self._one(f"SELECT {BLOCK_COLUMNS} FROM blocks WHERE blockhash IS NULL")
+        return None if row is None else block_from_row(row)
 
     def last_sealed_block(self) -> BlockRecord:
         """Return the newest sealed block."""
         row = self._one(
-            f"SELECT {_BLOCK_COLUMNS} FROM blocks WHERE blockhash IS NOT NULL "
+            f"SELECT {BLOCK_COLUMNS} FROM blocks WHERE blockhash IS NOT NULL "
             "ORDER BY slot DESC LIMIT 1"
         )
         if row is None:
             raise StorageError("storage has no genesis block", reason="not_initialized")
-        return _block(row)
+        return block_from_row(row)
 
     def recent_sealed_blocks(self, count: int) -> list[BlockRecord]:
         """Up to `count` newest sealed blocks, oldest first."""
         rows = self._reader.execute(
-            f"SELECT {_BLOCK_COLUMNS} FROM blocks WHERE blockhash IS NOT NULL "
+            f"SELECT {BLOCK_COLUMNS} FROM blocks WHERE blockhash IS NOT NULL "
             "ORDER BY slot DESC LIMIT ?",
             (count,),
         ).fetchall()
-        return [_block(r) for r in reversed(rows)]
+        return [block_from_row(r) for r in reversed(rows)]
 
     def last_entry(self) -> EntryRecord | None:
         """Return the newest entry."""
-        row = self._one(f"SELECT {_ENTRY_COLUMNS} FROM entries ORDER BY seq DESC LIMIT 1")
-        return None if row is None else _entry(row)
+        row = self._one(f"SELECT {ENTRY_COLUMNS} FROM entries ORDER BY seq DESC LIMIT 1")
+        return None if row is None else entry_from_row(row)
 
     def last_entry_of_kind(self, kind: EntryKind) -> EntryRecord | None:
         """Return the newest entry of one kind."""
         row = self._one(
-            f"SELECT {_ENTRY_COLUMNS} FROM entries WHERE kind=? ORDER BY seq DESC LIMIT 1",
+            f"SELECT {ENTRY_COLUMNS} FROM entries WHERE kind=? ORDER BY seq DESC LIMIT 1",
             (int(kind),),
         )
-        return None if row is None else _entry(row)
+        return None if row is None else entry_from_row(row)
 
     def unbatched_blocks(self) -> list[BlockRecord]:
         """Sealed blocks after genesis not yet in a batch."""
         rows = self._reader.execute(
-            f"SELECT {_BLOCK_COLUMNS} FROM blocks WHERE batch IS NULL AND blockhash IS NOT NULL "
+            f"SELECT {BLOCK_COLUMNS} FROM blocks WHERE batch IS NULL AND blockhash IS NOT NULL "
             "AND slot > 0 ORDER BY slot"
         ).fetchall()
-        return [_block(r) for r in rows]
+        return [block_from_row(r) for r in rows]
 
     def last_batch(self) -> BatchRecord | None:
         """Return the newest batch."""
-        row = self._one(f"SELECT {_BATCH_COLUMNS} FROM batches ORDER BY number DESC LIMIT 1")
-        return None if row is None else _batch(row)
+        row = self._one(f"SELECT {BATCH_COLUMNS} FROM batches ORDER BY number DESC LIMIT 1")
+        return None if row is None else batch_from_row(row)
 
     def block(self, slot: int) -> BlockRecord | None:
         """Return the block of `slot`."""
-        row = self._one(f"SELECT {_BLOCK_COLUMNS} FROM blocks WHERE slot=?", (slot,))
-        return None if row is None else _block(row)
+        row = self._one(f"SELECT {BLOCK_COLUMNS} FROM blocks WHERE slot=?", (slot,))
+        return None if row is None else block_from_row(row)
 
     def blocks_in_range(self, start: int, end: int, limit: int) -> list[int]:
         """Sealed block slots in [start, end]."""
@@ -392,21 +310,21 @@ class SqliteStorage:
     def entries_in_block(self, block: BlockRecord) -> list[EntryRecord]:
         """Return a block's entries in order."""
         rows = self._reader.execute(
-            f"SELECT {_ENTRY_COLUMNS} FROM entries WHERE slot=? ORDER BY seq", (block.slot,)
+            f"SELECT {ENTRY_COLUMNS} FROM entries WHERE slot=? ORDER BY seq", (block.slot,)
         ).fetchall()
-        return [_entry(r) for r in rows]
+        return [entry_from_row(r) for r in rows]
 
     def entry_by_signature(self, signature: bytes) -> EntryRecord | None:
         """Return the entry with this first signature."""
-        row = self._one(f"SELECT {_ENTRY_COLUMNS} FROM entries WHERE signature=?", (signature,))
-        return None if row is None else _entry(row)
+        row = self._one(f"SELECT {ENTRY_COLUMNS} FROM entries WHERE signature=?", (signature,))
+        return None if row is None else entry_from_row(row)
 
     def signatures_for_address(
         self, address: bytes, before_seq: int | None, until_seq: int | None, limit: int
     ) -> list[EntryRecord]:
         """Entries naming `address`, newest first, strictly between the bounds."""
         rows = self._reader.execute(
-            f"SELECT {', '.join('e.' + c.strip() for c in _ENTRY_COLUMNS.split(','))} "
+            f"SELECT {', '.join('e.' + c.strip() for c in ENTRY_COLUMNS.split(','))} "
             "FROM entry_accounts a JOIN entries e ON e.seq = a.seq "
             "WHERE a.address=? AND a.seq < ? AND a.seq > ? ORDER BY a.seq DESC LIMIT ?",
             (
@@ -416,15 +334,15 @@ class SqliteStorage:
                 limit,
             ),
         ).fetchall()
-        return [_entry(r) for r in rows]
+        return [entry_from_row(r) for r in rows]
 
     def iter_entries(self, from_seq: int = 0) -> Iterator[EntryRecord]:
         """Every entry from `from_seq` on, in order."""
         cursor = self._reader.execute(
-            f"SELECT {_ENTRY_COLUMNS} FROM entries WHERE seq >= ? ORDER BY seq", (from_seq,)
+            f"SELECT {ENTRY_COLUMNS} FROM entries WHERE seq >= ? ORDER BY seq", (from_seq,)
         )
         for row in cursor:
-            yield _entry(row)
+            yield entry_from_row(row)
 
     def accounts(self) -> Iterator[tuple[Pubkey, Account]]:
         """Every stored account."""
@@ -432,7 +350,7 @@ class SqliteStorage:
             "SELECT pubkey, lamports, owner, executable, rent_epoch, data FROM accounts"
         )
         for row in cursor:
-            yield _account(row)
+            yield account_from_row(row)
 
     def accounts_with_leaves(self) -> Iterator[tuple[Pubkey, Account, int | None]]:
         """Every stored account with its state-tree leaf (None: not placed yet)."""
@@ -441,7 +359,7 @@ class SqliteStorage:
             "FROM accounts a LEFT JOIN tree_leaves l ON l.pubkey = a.pubkey"
         )
         for row in cursor:
-            pubkey, account = _account(row)
+            pubkey, account = account_from_row(row)
             yield pubkey, account, None if row[6] is None else int(row[6])
 
     def accounts_by_owner(self, owner: Pubkey) -> list[tuple[Pubkey, Account]]:
@@ -451,7 +369,7 @@ class SqliteStorage:
             "WHERE owner=? AND lamports > 0 ORDER BY pubkey",
             (bytes(owner),),
         ).fetchall()
-        return [_account(r) for r in rows]
+        return [account_from_row(r) for r in rows]
 
     def token_accounts_by_owner(self, owner: Pubkey) -> list[tuple[Pubkey, Account]]:
         """Token accounts (either token program) whose token owner is `owner`."""
@@ -460,12 +378,12 @@ class SqliteStorage:
             "WHERE token_owner=? AND lamports > 0 ORDER BY pubkey",
             (bytes(owner),),
         ).fetchall()
-        return [_account(r) for r in rows]
+        return [account_from_row(r) for r in rows]
 
     def batch(self, number: int) -> BatchRecord | None:
         """One batch."""
-        row = self._one(f"SELECT {_BATCH_COLUMNS} FROM batches WHERE number=?", (number,))
-        return None if row is None else _batch(row)
+        row = self._one(f"SELECT {BATCH_COLUMNS} FROM batches WHERE number=?", (number,))
+        return None if row is None else batch_from_row(row)
 
     def batch_of_slot(self, slot: int) -> int | None:
         """Return the batch holding `slot`'s block."""
