@@ -25,7 +25,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "zkvm"
 
 from real_programs import run_c, run_spl
 
+from heliostat.stark.clear import clear_tables
 from heliostat.stark.config import DEFAULT
+from heliostat.stark.proof import Proof
 from heliostat.zkvm.machine import zkvm_machine
 from heliostat.zkvm.prover import prove_trace
 from heliostat.zkvm.trace_gen import MachineTrace, generate
@@ -54,12 +56,20 @@ def instruction_rows(trace: MachineTrace) -> int:
     return sum(n for name, n in trace.rows.items() if name not in bookkeeping)
 
 
-def prove_timed(trace: MachineTrace) -> tuple[float, int, dict[str, float]]:
+def prove_timed(trace: MachineTrace) -> tuple[float, int, dict[str, float], Proof]:
     start = time.perf_counter()
     bundle = prove_trace(trace, DEFAULT)
     seconds = time.perf_counter() - start
     verify(bundle.proof, bundle.public_values, DEFAULT)
-    return seconds, len(bundle.proof.to_bytes()), bundle.timings
+    return seconds, len(bundle.proof.to_bytes()), bundle.timings, bundle.proof
+
+
+def table_forms(proof: Proof) -> tuple[list[str], list[str]]:
+    """The tables the proof leaves out and those it sends in the clear."""
+    machine = zkvm_machine()
+    absent = [t.name for t, h in zip(machine.tables, proof.log_heights, strict=True) if h == 0]
+    clear = [machine.tables[t].name for t in clear_tables(machine, proof.log_heights, DEFAULT)]
+    return absent, clear
 
 
 def section_cycles(log_cycles: int) -> dict[str, float]:
@@ -71,7 +81,7 @@ def section_cycles(log_cycles: int) -> dict[str, float]:
     start = time.perf_counter()
     trace = generate(ex)
     gen = time.perf_counter() - start
-    seconds, size, timings = prove_timed(trace)
+    seconds, size, timings, _ = prove_timed(trace)
     cells = committed_cells(trace)
     say(f"compute_heavy: {cycles} cycles (2^{log_cycles} asked), status "
         f"{trace.public_values.status.name}")  # fmt: skip
@@ -95,8 +105,9 @@ def section_transfer() -> dict[str, float]:
     start = time.perf_counter()
     trace = generate(ex)
     gen = time.perf_counter() - start
-    seconds, size, _ = prove_timed(trace)
+    seconds, size, _, proof = prove_timed(trace)
     own = instruction_rows(trace)
+    absent, clear = table_forms(proof)
     say(f"SPL Token transfer: {ex.result.instruction_count} instructions, "
         f"{ex.result.compute_units_consumed} CU")  # fmt: skip
     say(f"  instruction rows   {own}")
@@ -104,12 +115,16 @@ def section_transfer() -> dict[str, float]:
     say(f"  trace generation   {gen:8.3f} s")
     say(f"  prove (default)    {seconds:8.2f} s")
     say(f"  proof size         {size:8d} bytes ({size / 1024:.1f} KiB)")
+    say(f"  tables left out    {', '.join(absent) or '-'}")
+    say(f"  tables in clear    {', '.join(clear) or '-'}")
     return {
         "transfer_instructions": ex.result.instruction_count,
         "transfer_instruction_rows": own,
         "transfer_total_rows": sum(trace.rows.values()),
         "transfer_prove_s": round(seconds, 3),
         "transfer_proof_bytes": size,
+        "transfer_tables_absent": len(absent),
+        "transfer_tables_clear": len(clear),
     }
 
 

@@ -15,6 +15,8 @@ from hypothesis import strategies as st
 
 from heliostat.stark import fri_prover
 from heliostat.stark import prover as prover_module
+from heliostat.stark.air import compile_machine
+from heliostat.stark.config import FAST_TEST
 from heliostat.stark.errors import (
     ConstraintMismatchError,
     FriFinalPolyError,
@@ -25,10 +27,11 @@ from heliostat.stark.errors import (
     ProofShapeError,
     VerificationError,
 )
+from heliostat.stark.examples import fibonacci
 from heliostat.stark.extension import Ext4
 from heliostat.stark.field import P
 from heliostat.stark.proof import Proof, TreeOpening
-from heliostat.stark.prover import prove
+from heliostat.stark.prover import prove, setup
 from heliostat.stark.transcript import Tag, Transcript, leading_zero_bits, pow_digest
 from heliostat.stark.verifier import is_valid, verify
 
@@ -78,37 +81,57 @@ def test_flipped_out_of_domain_value(lookup_case, vector: int) -> None:
         _verify_bytes(lookup_case, bad)
 
 
-def test_flipped_unconstrained_out_of_domain_value(lookup_case) -> None:
-    """The reader's constraints never read the next row, so only FRI (or the transcript) can
-    catch a wrong value of main at ζω."""
+def test_value_at_the_next_point_for_a_column_no_constraint_reads_is_refused(lookup_case) -> None:
+    """The reader's constraints never read its main columns on the next row: a proof opens
+    none of them at ζω, and one that adds such a value does not fit the AIR."""
     opened = lookup_case.proof.openings[0]
+    assert opened.main_next == ()
     vectors = list(opened.vectors())
-    vectors[1] = (vectors[1][0] + 1, *vectors[1][1:])
+    vectors[1] = (opened.main_local[0],)
     bad = replace(
         lookup_case.proof, openings=(type(opened)(*vectors), lookup_case.proof.openings[1])
     )
-    with pytest.raises(VerificationError):
+    with pytest.raises(ProofShapeError):
         _verify_bytes(lookup_case, bad)
 
 
-def test_consistent_lie_about_an_unconstrained_value_is_caught_by_fri(
-    lookup_case, monkeypatch
-) -> None:
-    """Same lie, but made by the prover before the transcript absorbs it (so the proof of
-    work and the queries are consistent): the DEEP quotient is no longer low degree."""
+class _SpareColumnFibonacci(fibonacci.FibonacciAir):
+    """Fibonacci with a third column that no constraint reads."""
+
+    width = 3
+
+    def eval(self, ab) -> None:  # type: ignore[no-untyped-def]
+        a, b, _ = ab.main.local
+        a_next, b_next, _ = ab.main.next
+        ab.when_first_row().assert_eq(a, ab.public(fibonacci.PUBLIC_A0))
+        ab.when_first_row().assert_eq(b, ab.public(fibonacci.PUBLIC_B0))
+        ab.when_transition().assert_eq(a_next, b)
+        ab.when_transition().assert_eq(b_next, a + b)
+        ab.when_last_row().assert_eq(b, ab.public(fibonacci.PUBLIC_RESULT))
+
+
+def test_consistent_lie_about_an_unconstrained_value_is_caught_by_fri(monkeypatch) -> None:
+    """A lie about a column no constraint reads, made by the prover before the transcript
+    absorbs it (so the proof of work and the queries are consistent): only FRI can see it,
+    because the DEEP quotient is no longer low degree."""
+    trace, publics = fibonacci.generate_trace(5)
+    spare = np.random.default_rng(4).integers(0, P, (trace.shape[0], 1), dtype=np.uint32)
+    traces = [np.concatenate([trace, spare], axis=1)]
+    pk = setup(compile_machine([_SpareColumnFibonacci()], fibonacci.NUM_PUBLIC_VALUES), FAST_TEST)
+    verify(pk.vk, prove(pk, traces, publics), publics)  # honest: accepted
     honest = prover_module.compute_openings
 
     def lie(run, zeta):
         openings = honest(run, zeta)
         vectors = list(openings[0].vectors())
-        vectors[1] = (vectors[1][0] + 1, *vectors[1][1:])
+        vectors[0] = (*vectors[0][:2], vectors[0][2] + 1)
         openings[0] = type(openings[0])(*vectors)
         return openings
 
     monkeypatch.setattr(prover_module, "compute_openings", lie)
-    proof = prove(lookup_case.pk, lookup_case.traces, [], check_constraints=False)
+    proof = prove(pk, traces, publics, check_constraints=False)
     with pytest.raises((FriFoldError, FriFinalPolyError)):
-        _verify_bytes(lookup_case, proof)
+        verify(pk.vk, Proof.from_bytes(proof.to_bytes()), publics)
 
 
 @pytest.mark.parametrize(
@@ -224,15 +247,16 @@ def test_truncated_proof(lookup_case) -> None:
 
 def test_trailing_bytes_and_bad_header(fib_case) -> None:
     data = fib_case.proof.to_bytes()
-    for bad in (data + b"\x00", b"HSTX" + data[4:], data[:4] + b"\x00\x02" + data[6:], b""):
+    for bad in (data + b"\x00", b"HSTX" + data[4:], data[:4] + b"\x00\x01" + data[6:], b""):
         with pytest.raises(ProofFormatError):
             Proof.from_bytes(bad)
 
 
 def test_non_canonical_field_element(fib_case) -> None:
     data = bytearray(fib_case.proof.to_bytes())
-    # the first opened value sits after magic, version, heights, root, flag, sums, root, count
-    offset = 4 + 2 + 1 + 1 + 32 + 1 + 4 + 32 + 4
+    # the first opened value sits after magic, version, heights, root, clear trace count,
+    # flag, sums, root, count
+    offset = 4 + 2 + 1 + 1 + 32 + 1 + 1 + 4 + 32 + 4
     assert (
         int.from_bytes(data[offset : offset + 4], "big")
         == fib_case.proof.openings[0].main_local[0].coeffs[0]
@@ -243,7 +267,7 @@ def test_non_canonical_field_element(fib_case) -> None:
 
 
 def test_huge_counts_are_refused_before_allocating() -> None:
-    header = b"HSTK" + (1).to_bytes(2, "big") + b"\x01\x05" + bytes(32) + b"\x00"
+    header = b"HSTK" + (2).to_bytes(2, "big") + b"\x01\x05" + bytes(32) + b"\x00\x00"
     with pytest.raises(ProofFormatError, match="too many"):
         Proof.from_bytes(header + (0xFFFFFFFF).to_bytes(4, "big"))
     with pytest.raises(ProofFormatError, match="truncated"):
@@ -274,7 +298,7 @@ def test_decoding_garbage_raises_only_proof_format_errors(data: bytes) -> None:
     canonical) or raise a ProofFormatError with a known reason — never anything else."""
     reasons = {"truncated", "bad_magic", "bad_version", "not_canonical", "bad_count",
                "bad_flag", "trailing_bytes"}  # fmt: skip
-    for blob in (data, b"HSTK\x00\x01" + data):
+    for blob in (data, b"HSTK\x00\x02" + data):
         try:
             proof = Proof.from_bytes(blob)
         except ProofFormatError as err:

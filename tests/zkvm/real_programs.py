@@ -38,8 +38,9 @@ def c_program(name: str) -> LoadedProgram:
 def run_c(name: str, data: bytes = b"", budget: int = 200_000) -> Execution:
     """Run a C test program with no accounts."""
     ix = Instruction(C_PROGRAM_ID, data, [])
-    return execute_program_instruction(c_program(name), ix, {}, TestHost(C_PROGRAM_ID),
-                                       budget=budget)  # fmt: skip
+    return execute_program_instruction(
+        c_program(name), ix, {}, TestHost(C_PROGRAM_ID), budget=budget
+    )
 
 
 @cache
@@ -56,24 +57,36 @@ def _mint() -> Account:
 SPL_CASES: dict[str, tuple[Instruction, dict[Pubkey, Account]]] = {
     "initialize_mint": (
         tk.initialize_mint(MINT, 6, OWNER),
-        {MINT: tk.mint_account(None, initialized=False),
-         RENT: Account(1, bytes(Rent.default()), SYSVAR_OWNER)},
+        {
+            MINT: tk.mint_account(None, initialized=False),
+            RENT: Account(1, bytes(Rent.default()), SYSVAR_OWNER),
+        },
     ),
-    "mint_to": (tk.mint_to(MINT, DEST, OWNER, 5),
-                {MINT: _mint(), DEST: tk.token_account(MINT, OTHER, 5)}),
+    "mint_to": (
+        tk.mint_to(MINT, DEST, OWNER, 5),
+        {MINT: _mint(), DEST: tk.token_account(MINT, OTHER, 5)},
+    ),
     "transfer": (
         tk.transfer(SOURCE, DEST, OWNER, 10),
-        {MINT: _mint(), SOURCE: tk.token_account(MINT, OWNER, 1000),
-         DEST: tk.token_account(MINT, OTHER, 5)},
+        {
+            MINT: _mint(),
+            SOURCE: tk.token_account(MINT, OWNER, 1000),
+            DEST: tk.token_account(MINT, OTHER, 5),
+        },
     ),
-    "burn": (tk.burn(SOURCE, MINT, OWNER, 10),
-             {MINT: _mint(), SOURCE: tk.token_account(MINT, OWNER, 1000)}),
+    "burn": (
+        tk.burn(SOURCE, MINT, OWNER, 10),
+        {MINT: _mint(), SOURCE: tk.token_account(MINT, OWNER, 1000)},
+    ),
     "transfer_insufficient_funds": (
         tk.transfer(SOURCE, DEST, OWNER, 10**6),
-        {MINT: _mint(), SOURCE: tk.token_account(MINT, OWNER, 1000),
-         DEST: tk.token_account(MINT, OTHER, 5)},
+        {
+            MINT: _mint(),
+            SOURCE: tk.token_account(MINT, OWNER, 1000),
+            DEST: tk.token_account(MINT, OTHER, 5),
+        },
     ),
-}  # fmt: skip
+}
 
 
 def run_spl(name: str) -> Execution:

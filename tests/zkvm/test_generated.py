@@ -17,8 +17,11 @@ def test_generated_programs_are_proven_exactly(program: GeneratedProgram) -> Non
 
 
 @pytest.mark.slow
-@settings(max_examples=3, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])  # fmt: skip
+@settings(
+    max_examples=3,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(zk_programs())
 def test_generated_programs_prove_and_verify(program: GeneratedProgram) -> None:
     prove_and_verify(run_generated(program))

@@ -214,9 +214,18 @@ def test_every_family_proves_and_verifies() -> None:
     bundle = prove_and_verify(ex)
     assert bundle.public_values.r0 == ex.result.r0
     used = {name for name, rows in bundle.rows.items() if rows}
-    for chip in ("alu", "mul", "divmod", "bitwise", "shift", "endian", "branch",
-
-                 "mem_aligned", "mem", "mem_straddle"):  # fmt: skip
+    for chip in (
+        "alu",
+        "mul",
+        "divmod",
+        "bitwise",
+        "shift",
+        "endian",
+        "branch",
+        "mem_aligned",
+        "mem",
+        "mem_straddle",
+    ):
         assert chip in used, chip
 
 

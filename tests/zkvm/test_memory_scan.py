@@ -10,9 +10,17 @@ from heliostat.zkvm.buses import REGION_HEAP, REGION_INPUT, REGION_PROGRAM, REGI
 from heliostat.zkvm.memory_scan import AccessBatch, InitialMemory, scan, scan_reference
 
 MEMORY = InitialMemory(tuple(range(100, 111)), bytes(range(1, 30)), 64, bytes(range(50, 70)))
-ADDRESSES = [0, 3, 10, REGION_PROGRAM * REGION_SHIFT + 2, REGION_PROGRAM * REGION_SHIFT + 3,
-             REGION_HEAP * REGION_SHIFT, REGION_HEAP * REGION_SHIFT + 7,
-             REGION_INPUT * REGION_SHIFT + 2, 2 * REGION_SHIFT + 5]  # fmt: skip
+ADDRESSES = [
+    0,
+    3,
+    10,
+    REGION_PROGRAM * REGION_SHIFT + 2,
+    REGION_PROGRAM * REGION_SHIFT + 3,
+    REGION_HEAP * REGION_SHIFT,
+    REGION_HEAP * REGION_SHIFT + 7,
+    REGION_INPUT * REGION_SHIFT + 2,
+    2 * REGION_SHIFT + 5,
+]
 
 
 @st.composite
@@ -22,8 +30,12 @@ def batches(draw: st.DrawFn) -> AccessBatch:
     times = draw(st.lists(st.integers(0, 300_000), min_size=n, max_size=n, unique=True))
     mask = draw(st.lists(st.integers(0, 255), min_size=n, max_size=n))
     value = draw(st.lists(st.integers(0, 2**64 - 1), min_size=n, max_size=n))
-    return AccessBatch(np.array(addr, np.int64), np.array(times, np.int64),
-                       np.array(mask, np.uint8), np.array(value, np.uint64))  # fmt: skip
+    return AccessBatch(
+        np.array(addr, np.int64),
+        np.array(times, np.int64),
+        np.array(mask, np.uint8),
+        np.array(value, np.uint64),
+    )
 
 
 @settings(deadline=None)
@@ -35,9 +47,12 @@ def test_scan_matches_reference(batch: AccessBatch) -> None:
 
 
 def test_scan_bridges_long_gaps_and_returns_latest_writes() -> None:
-    batch = AccessBatch(np.array([5, 5, 5]), np.array([10, 200_000, 200_001]),
-                        np.array([0xFF, 0, 0x0F], np.uint8),
-                        np.array([0x1122334455667788, 0, 0xAAAAAAAAAAAAAAAA], np.uint64))  # fmt: skip
+    batch = AccessBatch(
+        np.array([5, 5, 5]),
+        np.array([10, 200_000, 200_001]),
+        np.array([0xFF, 0, 0x0F], np.uint8),
+        np.array([0x1122334455667788, 0, 0xAAAAAAAAAAAAAAAA], np.uint64),
+    )
     res = scan(batch, MEMORY)
     assert res.old.tolist() == [105, 0x1122334455667788, 0x1122334455667788]
     assert res.new[2] == 0x11223344AAAAAAAA

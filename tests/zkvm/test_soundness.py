@@ -11,6 +11,7 @@ rule under test is what catches it.
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import numpy as np
 import pytest
@@ -29,7 +30,7 @@ from heliostat.zkvm.trace_gen import MachineTrace, _pad, generate
 from heliostat.zkvm.verifier import verify
 
 
-def _with_steps(ex: Execution, steps: np.ndarray, **result_changes: object) -> Execution:
+def _with_steps(ex: Execution, steps: np.ndarray, **result_changes: Any) -> Execution:
     trace = ex.result.trace
     assert trace is not None
     new_trace = Trace(steps, list(trace.syscalls), list(trace.memory))
@@ -162,8 +163,9 @@ def test_compute_units_under_counted_in_every_row() -> None:
     cu = table[:, 2]  # the frame's `cu` column
     cu[1:] += 1
     trace.traces[table_names().index("alu")] = _pad(table)
-    trace.public_values = dataclasses.replace(trace.public_values,
-                                              cu_final=trace.public_values.cu_final + 1)  # fmt: skip
+    trace.public_values = dataclasses.replace(
+        trace.public_values, cu_final=trace.public_values.cu_final + 1
+    )
     _assert_rejected(trace)
 
 
@@ -202,9 +204,9 @@ def test_wrong_poseidon2_output() -> None:
 def test_wrong_poseidon2_precompile_output() -> None:
     # the run's recorded output of heliostat_permute is replaced: memory, registers and the
     # row all follow the forged state, but no Poseidon2 row permutes to it
-    from .test_syscalls import _poseidon2_program, _run_kernel_asm
-
     from heliostat.svm.trace import SyscallMemoryEvent
+
+    from .test_syscalls import _poseidon2_program, _run_kernel_asm
 
     ex = _run_kernel_asm(_poseidon2_program(7))
     trace = ex.result.trace
@@ -222,3 +224,117 @@ def test_wrong_poseidon2_precompile_output() -> None:
     new_trace = Trace(steps, list(trace.syscalls), forged)
     result = dataclasses.replace(ex.result, trace=new_trace)
     _assert_rejected(generate(dataclasses.replace(ex, result=result)))
+
+
+def _publishing_run() -> Execution:
+    from .test_syscalls import _PUBLISHES, _run_kernel_session
+
+    ex, _ = _run_kernel_session(_PUBLISHES, bytes(range(100, 140)))
+    return ex
+
+
+def test_forged_published_output() -> None:
+    # the statement claims an output that differs from what was published in one byte
+    from heliostat.zkvm.commitment import output_commitment
+    from heliostat.zkvm.trace_gen import published_output
+
+    ex = _publishing_run()
+    trace = generate(ex)
+    forged = bytearray(published_output(ex))
+    forged[20] ^= 1
+    output_hash, output_depth = output_commitment(bytes(forged))
+    trace.public_values = dataclasses.replace(
+        trace.public_values, output_hash=output_hash, output_depth=output_depth
+    )
+    _assert_rejected(trace)
+
+
+def test_published_bytes_that_memory_never_held() -> None:
+    # the run's record of what the last publish read is replaced: the copy writes the forged
+    # bytes to the output and the statement commits to them, but memory held other bytes
+    from heliostat.svm.trace import SyscallMemoryEvent
+
+    ex = _publishing_run()
+    recorded = ex.result.trace
+    assert recorded is not None
+    last = recorded.memory[-1]
+    data = bytearray(last.data)
+    data[5] ^= 0x40
+    memory = [
+        *recorded.memory[:-1],
+        SyscallMemoryEvent(last.step, last.address, bytes(data), False),
+    ]
+    new_trace = Trace(recorded.steps, list(recorded.syscalls), memory)
+    result = dataclasses.replace(ex.result, trace=new_trace)
+    trace = generate(dataclasses.replace(ex, result=result))
+    assert trace.public_values.output_len == 33
+    _assert_rejected(trace)
+
+
+def test_log_of_a_range_past_its_region(monkeypatch: pytest.MonkeyPatch) -> None:
+    # sol_log_ of 41 bytes from a 40-byte input faults in the VM; the dishonest prover claims
+    # it succeeded. The range check's slack is then −1 mod p, which two 16-bit limbs can hold
+    # (p < 2^32): only the bound slack < 2^29 catches it.
+    from heliostat.stark.debug import check_machine
+    from heliostat.stark.field import P
+    from heliostat.zkvm import slice_check
+    from heliostat.zkvm.buses import Bus
+    from heliostat.zkvm.machine import zkvm_machine
+    from heliostat.zkvm.u16_chip import LookupCounts
+
+    source = "lddw r1, 0x400000000\nldxdw r2, [r1+0]\ncall sol_log_\nexit"
+    ex = run_asm(source, (40).to_bytes(8, "little") + bytes(32), syscalls=True)
+    assert ex.result.fault is None
+    recorded = ex.result.trace
+    assert recorded is not None
+    steps = recorded.steps.copy()
+    steps[1, COL_RESULT] = 41  # ldxdw r2 reads 41 from the forged input
+    (log,) = recorded.syscalls
+    syscalls = [dataclasses.replace(log, args=(log.args[0], 41, *log.args[2:]))]
+    forged = dataclasses.replace(
+        ex,
+        input=(41).to_bytes(8, "little") + bytes(32),
+        result=dataclasses.replace(ex.result, trace=Trace(steps, syscalls, recorded.memory)),
+    )
+    honest_fill = slice_check.fill
+
+    def lying_fill(t, layout, prefix, p, n, active, lengths, lookups):  # type: ignore[no-untyped-def]
+        # fill everything as if the input were one byte longer, then write the slack the
+        # constraint really needs (−1 mod p) and count every lookup but the one it fails
+        honest_fill(t, layout, prefix, p, n, active, {**lengths, 4: 41}, LookupCounts())
+        slack = np.where(active, P - 1, 0)
+        t[:, layout.index(f"{prefix}_s_lo")] = slack & 0xFFFF
+        t[:, layout.index(f"{prefix}_s_hi")] = slack >> 16
+        lookups.u16(slack[active] & 0xFFFF)
+        lookups.u16(slack[active] >> 16)
+        lookups.u16((np.asarray(p, np.int64)[active] >> 16 & 0xFFFF) * 16)
+        lookups.u16((np.broadcast_to(np.asarray(n, np.int64), active.shape)[active] >> 16) * 16)
+
+    monkeypatch.setattr(slice_check, "fill", lying_fill)
+    trace = generate(forged)
+    failures = check_machine(zkvm_machine(), trace.traces, trace.public_values.to_fields())
+    # the one failing check: the U16 lookup of 8·slack_hi (slack below 2^29)
+    (failure,) = failures
+    assert f"bus {int(Bus.U16)}: message ({((P - 1) >> 16) * 8},)" in failure.check
+    _assert_rejected(trace)
+
+
+_INPUT_STORE = "lddw r1, 0x400000000\nldxdw r0, [r1+0]\nstxdw [r1+8], r0\nstb [r1+3], 9\nexit"
+
+
+def test_store_to_a_read_only_input() -> None:
+    # a kernel's input is read-only: the run stored to its input (as a program may), and the
+    # statement claims a read-only input
+    ex = run_asm(_INPUT_STORE, bytes(range(16)))
+    assert ex.result.fault is None
+    trace = generate(ex)
+    trace.public_values = dataclasses.replace(trace.public_values, input_read_only=True)
+    _assert_rejected(trace)
+
+
+def test_read_only_input_that_is_only_read() -> None:
+    from zk_helpers import prove_and_verify
+
+    ex = run_asm("lddw r1, 0x400000000\nldxdw r0, [r1+8]\nexit", bytes(range(16)))
+    bundle = prove_and_verify(dataclasses.replace(ex, input_read_only=True))
+    assert bundle.public_values.input_read_only

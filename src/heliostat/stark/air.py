@@ -8,7 +8,9 @@ checker all work from these records, never from the ``Air`` objects again.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import dataclasses
+import functools
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -16,6 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from heliostat.stark import logup
+from heliostat.stark.absent import zero_trace_is_empty
 from heliostat.stark.errors import AirDefinitionError
 from heliostat.stark.keccak import keccak256
 from heliostat.stark.program import ExprProgram, Op
@@ -220,7 +223,8 @@ class CompiledAir:
     ``constraints`` are the AIR's own followed by the LogUp ones; ``program`` outputs them in
     that order. ``interaction_program`` outputs, per interaction, its multiplicity and then
     its values. ``max_degree`` counts selectors as degree 1 and is at least 2; the quotient
-    is split into ``max_degree − 1`` chunks of the trace height.
+    is split into ``max_degree − 1`` chunks of the trace height. ``may_be_absent``: a proof
+    may leave the table out (see ``compile_machine``).
     """
 
     name: str
@@ -233,6 +237,22 @@ class CompiledAir:
     program: ExprProgram
     interaction_program: ExprProgram
     max_degree: int
+    may_be_absent: bool = False
+
+    @functools.cached_property
+    def main_next_columns(self) -> tuple[int, ...]:
+        """Main columns some constraint reads on the next row (opened at ζ·ω), ascending."""
+        return _read_columns(self.program, Op.MAIN_NEXT)
+
+    @functools.cached_property
+    def preprocessed_next_columns(self) -> tuple[int, ...]:
+        """Fixed columns some constraint reads on the next row, ascending."""
+        return _read_columns(self.program, Op.PRE_NEXT)
+
+    @functools.cached_property
+    def permutation_next_columns(self) -> tuple[int, ...]:
+        """Extension columns of the permutation trace read on the next row, ascending."""
+        return _read_columns(self.program, Op.PERM_NEXT)
 
     @property
     def preprocessed_width(self) -> int:
@@ -274,6 +294,7 @@ class CompiledAir:
             (self.fixed_log_height or 0).to_bytes(1, "big"),
             self.max_degree.to_bytes(1, "big"),
             len(self.interactions).to_bytes(4, "big"),
+            bytes([self.may_be_absent]),
         ]
         for inter in self.interactions:
             parts.append(inter.bus.to_bytes(4, "big") + bytes([inter.is_send, len(inter.values)]))
@@ -299,6 +320,10 @@ class CompiledMachine:
     def uses_logup(self) -> bool:
         """True if some table has interactions."""
         return any(t.interactions for t in self.tables)
+
+
+def _read_columns(program: ExprProgram, op: Op) -> tuple[int, ...]:
+    return tuple(sorted({ins.a for ins in program.instructions if ins.op == op}))
 
 
 def _walk(expr: Expr) -> Iterable[Expr]:
@@ -404,13 +429,31 @@ def compile_machine(
     airs: Sequence[Air],
     num_public_values: int = 0,
     public_interactions: Sequence[Interaction] = (),
+    required_tables: Collection[str] = (),
 ) -> CompiledMachine:
-    """Compile the tables proven together; check that each bus has one arity everywhere."""
+    """Compile the tables proven together; check that each bus has one arity everywhere.
+
+    A proof may leave out a table whose all-zero trace is a valid empty instance
+    (``zero_trace_is_empty``: no fixed columns, every own constraint and every multiplicity
+    vanishes when the main columns are 0); the prover leaves out such a table when its trace
+    is all zero. ``required_tables`` names tables that every proof must include anyway.
+    """
     if not airs:
         raise AirDefinitionError("a machine needs at least one table")
     if not 0 <= num_public_values <= 1 << 16:
         raise AirDefinitionError("too many public values", got=num_public_values)
-    tables = tuple(compile_air(air, num_public_values) for air in airs)
+    compiled = [compile_air(air, num_public_values) for air in airs]
+    unknown = set(required_tables) - {t.name for t in compiled}
+    if unknown:
+        raise AirDefinitionError("required tables not in the machine", got=sorted(unknown))
+    tables = tuple(
+        dataclasses.replace(
+            t,
+            may_be_absent=t.name not in required_tables
+            and zero_trace_is_empty(t, num_public_values),
+        )
+        for t in compiled
+    )
     arity: dict[int, int] = {}
     everything = [(t.name, i) for t in tables for i in t.interactions]
     everything += [("public", i) for i in public_interactions]

@@ -21,6 +21,7 @@ MAX_POW_BITS = 32
 MAX_LOG_BLOWUP = 4
 MAX_LOG_ARITY = 4
 MIN_LOG_HEIGHT = 2  # a table has at least 4 rows
+MAX_CLEAR_LOG_HEIGHT = 10  # bounds the verifier's work on traces sent in the clear
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,8 @@ class StarkConfig:
     ``num_queries``: FRI query repetitions. ``pow_bits``: grinding before the queries.
     ``max_log_arity``: FRI folds by up to 2^max_log_arity per committed layer.
     ``log_final_poly_len``: FRI stops when the polynomial has fewer than 2^this
-    coefficients and sends them in the clear.
+    coefficients and sends them in the clear. ``max_clear_log_height``: tables of at most
+    2^this rows are sent in the clear, not committed (0: none; see heliostat.stark.clear).
     """
 
     name: str
@@ -40,6 +42,7 @@ class StarkConfig:
     pow_bits: int
     max_log_arity: int
     log_final_poly_len: int
+    max_clear_log_height: int = 0
 
     def __post_init__(self) -> None:
         checks = (
@@ -48,6 +51,7 @@ class StarkConfig:
             ("pow_bits", self.pow_bits, 0, MAX_POW_BITS),
             ("max_log_arity", self.max_log_arity, 1, MAX_LOG_ARITY),
             ("log_final_poly_len", self.log_final_poly_len, 0, TWO_ADICITY),
+            ("max_clear_log_height", self.max_clear_log_height, 0, MAX_CLEAR_LOG_HEIGHT),
         )
         for label, value, low, high in checks:
             if not low <= value <= high:
@@ -69,9 +73,11 @@ class StarkConfig:
 
     def to_bytes(self) -> bytes:
         """Return the bytes the transcript absorbs (the name is not part of them)."""
-        return bytes(
-            [self.log_blowup, self.pow_bits, self.max_log_arity, self.log_final_poly_len]
-        ) + self.num_queries.to_bytes(2, "big")
+        return (
+            bytes([self.log_blowup, self.pow_bits, self.max_log_arity, self.log_final_poly_len])
+            + self.num_queries.to_bytes(2, "big")
+            + bytes([self.max_clear_log_height])
+        )
 
 
 DEFAULT = StarkConfig(
@@ -81,6 +87,7 @@ DEFAULT = StarkConfig(
     pow_bits=20,
     max_log_arity=3,
     log_final_poly_len=5,
+    max_clear_log_height=6,
 )
 CONSERVATIVE = StarkConfig(
     name="conservative",
@@ -89,6 +96,7 @@ CONSERVATIVE = StarkConfig(
     pow_bits=20,
     max_log_arity=3,
     log_final_poly_len=5,
+    max_clear_log_height=7,
 )
 COMPACT = StarkConfig(
     name="compact",
@@ -97,6 +105,7 @@ COMPACT = StarkConfig(
     pow_bits=20,
     max_log_arity=3,
     log_final_poly_len=5,
+    max_clear_log_height=5,
 )
 FAST_TEST = StarkConfig(
     name="fast-test",

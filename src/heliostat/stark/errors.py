@@ -107,6 +107,12 @@ class LogUpSumError(VerificationError):
     reason = "logup_sum_nonzero"
 
 
+class ClearTraceError(VerificationError):
+    """A trace sent in the clear breaks one of its table's constraints on some row."""
+
+    reason = "clear_trace_constraint"
+
+
 class OutOfDomainPointError(VerificationError):
     """The out-of-domain point landed on a trace domain (probability ~2^-100; re-prove)."""
 

@@ -3,8 +3,9 @@
 With challenges z and β (sampled after the main commitment), a message ``values`` on ``bus``
 has fingerprint φ = bus + Σ_i β^(i+1)·values[i] and contributes ±m/(z − φ). Each table's
 permutation trace holds one helper column per batch of interactions,
-h = Σ_batch ±m_i/(z − φ_i), and a running sum s with s[0] = Σ h[0],
-s[r+1] = s[r] + Σ h[r+1] and s[last] = the table's claimed sum. The verifier checks that the
+h = Σ_batch ±m_i/(z − φ_i), and a running sum s of the rows before: s[0] = 0,
+s[r+1] = s[r] + Σ h[r] and s[last] + Σ h[last] = the table's claimed sum (so only s is read
+on the next row). The verifier checks that the
 claimed sums plus the public interactions' terms add to zero. (Shared by prover and verifier.)
 """
 
@@ -87,11 +88,10 @@ def permutation_constraints(
     from heliostat.stark.air import Constraint  # air imports this module
 
     constraints: list[Constraint] = []
-    helpers, helpers_next = [], []
+    helpers = []
     for b, batch in enumerate(batches):
         h = column(Trace.PERMUTATION, b)
         helpers.append(h)
-        helpers_next.append(column(Trace.PERMUTATION, b, next_row=True))
         dens = [denominator(interactions[i].bus, interactions[i].values) for i in batch]
         terms = []
         for k, i in enumerate(batch):
@@ -102,11 +102,10 @@ def permutation_constraints(
     s_next = column(Trace.PERMUTATION, len(batches), next_row=True)
     first, last = selector(Selector.IS_FIRST_ROW), selector(Selector.IS_LAST_ROW)
     transition = selector(Selector.IS_TRANSITION)
-    constraints.append(Constraint("logup sum first row", first * (s - sum_exprs(helpers))))
-    constraints.append(
-        Constraint("logup sum transition", transition * (s_next - s - sum_exprs(helpers_next)))
-    )
-    constraints.append(Constraint("logup sum last row", last * (s - logup_sum())))
+    row_sum = sum_exprs(helpers)
+    constraints.append(Constraint("logup sum first row", first * s))
+    constraints.append(Constraint("logup sum transition", transition * (s_next - s - row_sum)))
+    constraints.append(Constraint("logup sum last row", last * (s + row_sum - logup_sum())))
     return constraints
 
 

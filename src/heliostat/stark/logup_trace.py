@@ -2,9 +2,9 @@
 
 The interaction program gives each interaction's multiplicity and values on every row. For a
 batch, h = Σ_i ±m_i/d_i is formed as one fraction (Σ_i ±m_i·Π_(j≠i) d_j)/Π_j d_j, so a row
-needs one inversion per batch; all denominators are inverted together. The running sum is the
-prefix sum of Σ_b h_b. The trace is returned as 4 base columns per extension column
-(coordinates c0…c3), ready to be committed.
+needs one inversion per batch; all denominators are inverted together. The running sum on
+row r is Σ_b h_b over the rows before r (0 on the first row). The trace is returned as 4
+base columns per extension column (coordinates c0…c3), ready to be committed.
 """
 
 from __future__ import annotations
@@ -160,4 +160,9 @@ def permutation_trace(
     perm = np.empty((n, 4 * (n_batches + 1)), dtype=np.uint32)
     _helpers_kernel(num, inv_den, perm)
     _prefix_sum_kernel(perm, 4 * n_batches)
-    return perm, Ext4.from_array(perm[n - 1, 4 * n_batches :])
+    # the running sum holds the rows before: shift the inclusive prefix sum down one row
+    running = perm[:, 4 * n_batches :]
+    total = Ext4.from_array(running[n - 1].copy())
+    running[1:] = running[:-1].copy()
+    running[0] = 0
+    return perm, total

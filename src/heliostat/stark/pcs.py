@@ -1,14 +1,16 @@
 """What is committed, in which tree, and how openings are batched for FRI (shared layout).
 
 There is one mixed-height Merkle tree per round (fixed columns, main, permutation, quotient),
-holding one matrix per table that has something in that round, in table order; every matrix
-is a low-degree extension of blowup 2^log_blowup in bit-reversed row order. For FRI, the
-matrices of each LDE size form one batch ("height class"): its reduced opening is
+holding one matrix per table of the proof (absent tables have none) that has something in
+that round, in table order; every matrix is a low-degree extension of blowup 2^log_blowup in
+bit-reversed row order. For FRI, the matrices of each LDE size form one batch ("height
+class"): its reduced opening is
 
     ro(x) = (S(x) − S(ζ))/(x − ζ) + α·(T(x) − T(ζω))/(x − ζω)
 
 where S sums α^(off_m + 2j)·col_j (α^(off_m + j) for the quotient, opened at ζ only) over the
-class's matrices and T is the same sum over the matrices opened at both points.
+class's matrices and T is the same sum over the columns opened at ζω too (those the
+constraints read on the next row).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from enum import IntEnum
 from heliostat.stark.air import CompiledAir, CompiledMachine
 from heliostat.stark.extension import Ext4
 from heliostat.stark.field import P
-from heliostat.stark.proof import TableOpenings
+from heliostat.stark.proof import ABSENT, TableOpenings
 
 
 class Round(IntEnum):
@@ -58,6 +60,17 @@ def round_width(table: CompiledAir, rnd: Round) -> int:
     return 4 * table.num_quotient_chunks
 
 
+def next_columns(table: CompiledAir, rnd: Round) -> tuple[int, ...]:
+    """Return the base columns of a round opened at ζ·ω too (read on the next row)."""
+    if rnd == Round.PREPROCESSED:
+        return table.preprocessed_next_columns
+    if rnd == Round.MAIN:
+        return table.main_next_columns
+    if rnd == Round.PERMUTATION:
+        return tuple(4 * e + k for e in table.permutation_next_columns for k in range(4))
+    return ()
+
+
 def round_matrices(
     machine: CompiledMachine, log_heights: Sequence[int], log_blowup: int, rnd: Round
 ) -> list[MatrixSlot]:
@@ -65,17 +78,32 @@ def round_matrices(
     slots = []
     for t, (table, log_n) in enumerate(zip(machine.tables, log_heights, strict=True)):
         width = round_width(table, rnd)
-        if width:
+        if width and log_n != ABSENT:
             slots.append(MatrixSlot(t, rnd, log_n + log_blowup, width))
     return slots
 
 
+def uses_logup(machine: CompiledMachine, log_heights: Sequence[int]) -> bool:
+    """Tell whether some table of the proof has interactions (then there is a LogUp round)."""
+    return bool(logup_sum_tables(machine, log_heights))
+
+
+def logup_sum_tables(machine: CompiledMachine, log_heights: Sequence[int]) -> list[int]:
+    """Return the tables whose LogUp sum a proof carries: those of it with interactions."""
+    return [
+        t
+        for t, (table, log_n) in enumerate(zip(machine.tables, log_heights, strict=True))
+        if table.interactions and log_n != ABSENT
+    ]
+
+
 @dataclass(frozen=True)
 class DeepEntry:
-    """A matrix in a FRI height class and the first power of α its columns use."""
+    """A matrix in a FRI height class, its first power of α, its columns opened at ζ·ω."""
 
     slot: MatrixSlot
     offset: int
+    next_columns: tuple[int, ...]
 
 
 def deep_layout(
@@ -87,11 +115,12 @@ def deep_layout(
     for t, table in enumerate(machine.tables):
         for rnd in Round:
             width = round_width(table, rnd)
-            if not width:
+            if not width or log_heights[t] == ABSENT:
                 continue
             slot = MatrixSlot(t, rnd, log_heights[t] + log_blowup, width)
             off = offsets.get(slot.log_height, 0)
-            classes.setdefault(slot.log_height, []).append(DeepEntry(slot, off))
+            entry = DeepEntry(slot, off, next_columns(table, rnd))
+            classes.setdefault(slot.log_height, []).append(entry)
             offsets[slot.log_height] = off + (2 * width if slot.two_point else width)
     return classes
 
@@ -149,6 +178,6 @@ def class_point_sums(
         coeffs = column_coefficients(entry, alpha_powers)
         values = round_values(openings[entry.slot.table], entry.slot.round)
         s_zeta = s_zeta + dot_ext(coeffs, values[0])
-        if entry.slot.two_point:
-            t_next = t_next + dot_ext(coeffs, values[1])
+        if entry.next_columns:
+            t_next = t_next + dot_ext([coeffs[j] for j in entry.next_columns], values[1])
     return s_zeta, t_next

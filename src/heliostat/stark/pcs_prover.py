@@ -69,12 +69,16 @@ def commit_round(rnd: Round, slots: list[MatrixSlot], ldes: list[U32Array]) -> R
 
 
 def open_round(rc: RoundCommitment, query_indices: Sequence[int], log_max: int) -> TreeOpening:
-    """Open every matrix of the round at the queries (distinct indices, ascending)."""
-    shift = log_max - rc.tree.log_max_height
-    indices = sorted({i >> shift for i in query_indices})
+    """Open every matrix of the round at the queries: each matrix at its distinct rows."""
+    tree_max = rc.tree.log_max_height
+    indices = sorted({i >> (log_max - tree_max) for i in query_indices})
     opening = rc.tree.open(indices)
-    rows = tuple(tuple(tuple(int(v) for v in row) for row in m) for m in opening.rows)
-    return TreeOpening(rows, tuple(opening.proof.siblings))
+    rows = []
+    for slot, matrix_rows in zip(rc.slots, opening.rows, strict=True):
+        shift = tree_max - slot.log_height
+        keep = [k for k, i in enumerate(indices) if k == 0 or indices[k - 1] >> shift != i >> shift]
+        rows.append(tuple(tuple(int(v) for v in matrix_rows[k]) for k in keep))
+    return TreeOpening(tuple(rows), tuple(opening.proof.siblings))
 
 
 def bitrev_points(log_size: int) -> U32Array:
@@ -133,19 +137,28 @@ def _combined_sources(
     entries: Sequence[DeepEntry],
     sources: dict[tuple[Round, int], DeepSource],
     alpha_powers: Sequence[Ext4],
-) -> tuple[U32Array, U32Array]:
-    """T on H (values, (n, 4)) and the quotient part of S as coefficients ((n, 4))."""
+) -> tuple[U32Array, U32Array, U32Array]:
+    """Return S's and T's trace parts on H and S's quotient part as coefficients ((n, 4) each)."""
+    s_evals = np.zeros((n, 4), dtype=np.uint32)
     t_evals = np.zeros((n, 4), dtype=np.uint32)
     q_coeffs = np.zeros((n, 4), dtype=np.uint32)
     for entry in entries:
         source = sources[(entry.slot.round, entry.slot.table)]
-        coeffs = np.array([c.coeffs for c in column_coefficients(entry, alpha_powers)])
-        comb = ext_combine_columns(source.data, coeffs.astype(np.uint32))
+        coeffs = np.array(
+            [c.coeffs for c in column_coefficients(entry, alpha_powers)], dtype=np.uint32
+        )
+        comb = ext_combine_columns(source.data, coeffs)
         if source.is_coefficients:
             q_coeffs = vadd(q_coeffs, comb)
-        else:
+            continue
+        s_evals = vadd(s_evals, comb)
+        cols = list(entry.next_columns)
+        if len(cols) == entry.slot.width:
             t_evals = vadd(t_evals, comb)
-    return t_evals, q_coeffs
+        elif cols:
+            part = np.ascontiguousarray(source.data[:, cols])
+            t_evals = vadd(t_evals, ext_combine_columns(part, np.ascontiguousarray(coeffs[cols])))
+    return s_evals, t_evals, q_coeffs
 
 
 def reduced_opening_reference(
@@ -161,9 +174,10 @@ def reduced_opening_reference(
 ) -> U32Array:
     """Readable reference of ``reduced_opening``: the formula, column by column."""
     n = 1 << (log_size - log_blowup)
-    t_evals, q_coeffs = _combined_sources(n, entries, sources, alpha_powers)
+    s_evals, t_evals, q_coeffs = _combined_sources(n, entries, sources, alpha_powers)
     t = coset_lde(t_evals, log_blowup, GENERATOR, bit_reversed=True)
-    s = vadd(t, bit_reverse_rows(coset_ntt(q_coeffs, GENERATOR, log_blowup)))
+    s = coset_lde(s_evals, log_blowup, GENERATOR, bit_reversed=True)
+    s = vadd(s, bit_reverse_rows(coset_ntt(q_coeffs, GENERATOR, log_blowup)))
     s_zeta, t_next = class_point_sums(entries, alpha_powers, openings)
     x = ext_from_base(bitrev_points(log_size))
     inv1 = ext_inv(ext_sub(x, np.broadcast_to(zeta.to_array(), x.shape)))
@@ -203,13 +217,13 @@ def reduced_opening(
 
     S and T are linear in the columns, so they are combined on the trace (n rows) and
     extended once, instead of combining every column of the (larger) LDE: T's coefficients
-    and S's (= T's plus the quotient chunks') side by side are one 8-column extension.
+    and S's (trace part plus the quotient chunks') side by side are one 8-column extension.
     """
     n = 1 << (log_size - log_blowup)
-    t_evals, q_coeffs = _combined_sources(n, entries, sources, alpha_powers)
+    s_evals, t_evals, q_coeffs = _combined_sources(n, entries, sources, alpha_powers)
     both = np.empty((n, 8), dtype=np.uint32)
     both[:, :4] = intt(t_evals)
-    both[:, 4:] = vadd(both[:, :4], q_coeffs)
+    both[:, 4:] = vadd(intt(s_evals), q_coeffs)
     ts = coset_ntt(both, GENERATOR, log_blowup, bit_reversed=True)
     s_zeta, t_next = class_point_sums(entries, alpha_powers, openings)
     base, shifts, lo = _point_parts(log_size)

@@ -12,18 +12,20 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from heliostat.stark.config import MAX_QUERIES
+from heliostat.stark.config import MAX_CLEAR_LOG_HEIGHT, MAX_QUERIES
 from heliostat.stark.errors import ProofFormatError
 from heliostat.stark.extension import Ext4
 from heliostat.stark.field import P
 
 MAGIC = b"HSTK"
-VERSION = 1
+VERSION = 2
+ABSENT = 0  # the log height of a table the proof leaves out (tables have at least 4 rows)
 MAX_TABLES = 255
 MAX_VECTOR = 1 << 20  # opened values per vector, row values per opening
 MAX_SIBLINGS = 1 << 16
 MAX_FRI_LAYERS = 32
 MAX_FINAL_POLY = 1 << 16
+MAX_CLEAR_ROWS = 1 << MAX_CLEAR_LOG_HEIGHT
 MAX_LEAF_VALUES = 1 << 8  # extension values per FRI leaf (arity ≤ 2^MAX_LOG_ARITY)
 
 
@@ -32,7 +34,9 @@ class TableOpenings:
     """A table's committed polynomials at the out-of-domain point ζ (and ζ·ω for `next`).
 
     Permutation and quotient entries are the values of the base-field coordinate polynomials
-    (4 per extension column, 4 per quotient chunk), each an extension element.
+    (4 per extension column, 4 per quotient chunk), each an extension element. The `next`
+    vectors hold only the columns the table's constraints read on the next row, ascending
+    (``CompiledAir.main_next_columns`` and friends). An absent table has empty vectors.
     """
 
     main_local: tuple[Ext4, ...]
@@ -56,16 +60,28 @@ class TableOpenings:
         )
 
 
+EMPTY_OPENINGS = TableOpenings((), (), (), (), (), (), ())
+
+
 @dataclass(frozen=True)
 class TreeOpening:
-    """Rows of every matrix of one commitment at the sorted distinct query indices.
+    """Rows of every matrix of one commitment at the queries.
 
-    ``rows[j][k]`` is the row of matrix j opened for the k-th distinct index; ``siblings``
-    is the deduplicated Merkle multi-proof (order: see heliostat.stark.merkle).
+    ``rows[j][k]`` is the row of matrix j at the k-th of its sorted distinct row indices (a
+    query index shifted down to the matrix's height: a short matrix opens each row once);
+    ``siblings`` is the deduplicated Merkle multi-proof (order: see heliostat.stark.merkle).
     """
 
     rows: tuple[tuple[tuple[int, ...], ...], ...]
     siblings: tuple[bytes, ...]
+
+
+@dataclass(frozen=True)
+class ClearTrace:
+    """A trace sent in the clear: its width and its rows up to the last non-zero one."""
+
+    width: int
+    rows: tuple[tuple[int, ...], ...]
 
 
 @dataclass(frozen=True)
@@ -78,7 +94,7 @@ class FriLayerOpening:
 
 @dataclass(frozen=True)
 class Proof:
-    """A multi-table STARK proof."""
+    """A multi-table STARK proof. ``log_heights[t]`` is ``ABSENT`` for a table left out."""
 
     log_heights: tuple[int, ...]
     main_root: bytes
@@ -94,9 +110,11 @@ class Proof:
     permutation_opening: TreeOpening | None
     quotient_opening: TreeOpening
     fri_openings: tuple[FriLayerOpening, ...]
+    # the tables sent in the clear (heliostat.stark.clear), in table order
+    clear_traces: tuple[ClearTrace, ...] = ()
 
     def to_bytes(self) -> bytes:
-        """Encode (version 1); ``Proof.from_bytes`` inverts it."""
+        """Encode (version 2); ``Proof.from_bytes`` inverts it."""
         w = _Writer()
         w.raw(MAGIC)
         w.u16(VERSION)
@@ -104,12 +122,16 @@ class Proof:
         for h in self.log_heights:
             w.u8(h)
         w.raw(self.main_root)
+        w.u8(len(self.clear_traces))
+        for trace in self.clear_traces:
+            w.matrix(trace.rows, trace.width)
         w.optional_digest(self.permutation_root)
         w.ext_vector(self.logup_sums)
         w.raw(self.quotient_root)
-        for t in self.openings:
-            for vector in t.vectors():
-                w.ext_vector(vector)
+        for k, t in enumerate(self.openings):  # an absent table has no entry
+            if k >= len(self.log_heights) or self.log_heights[k] != ABSENT:
+                for vector in t.vectors():
+                    w.ext_vector(vector)
         w.u8(len(self.fri_roots))
         for root in self.fri_roots:
             w.raw(root)
@@ -148,13 +170,18 @@ class Proof:
         if n_tables == 0:
             raise ProofFormatError("a proof covers at least one table", reason="bad_count")
         log_heights = tuple(r.u8("log height") for _ in range(n_tables))
+        if all(h == ABSENT for h in log_heights):
+            raise ProofFormatError("a proof includes at least one table", reason="bad_count")
         main_root = r.raw(32, "main root")
+        clear_traces = tuple(r.matrix("clear trace") for _ in range(r.u8("clear trace count")))
         permutation_root = r.optional_digest("permutation root")
         logup_sums = r.ext_vector("logup sums", MAX_TABLES)
         quotient_root = r.raw(32, "quotient root")
         openings = tuple(
             TableOpenings(*(r.ext_vector("opened values", MAX_VECTOR) for _ in range(7)))
-            for _ in range(n_tables)
+            if log_n != ABSENT
+            else EMPTY_OPENINGS
+            for log_n in log_heights
         )
         n_fri = r.u8("FRI layer count")
         if n_fri > MAX_FRI_LAYERS:
@@ -202,6 +229,7 @@ class Proof:
             permutation_opening=perm_opening,
             quotient_opening=quotient_opening,
             fri_openings=tuple(fri_openings),
+            clear_traces=clear_traces,
         )
 
 
@@ -237,11 +265,16 @@ class _Writer:
         self.u32(len(siblings))
         self._parts.extend(siblings)
 
+    def matrix(self, rows: tuple[tuple[int, ...], ...], width: int) -> None:
+        self.u16(len(rows))
+        self.u32(width)
+        self._parts.append(np.array(rows, dtype=">u4").reshape(-1).tobytes())
+
     def tree_opening(self, t: TreeOpening) -> None:
         self.u8(len(t.rows))
-        self.u16(len(t.rows[0]) if t.rows else 0)
         for matrix_rows in t.rows:
             width = len(matrix_rows[0]) if matrix_rows else 0
+            self.u16(len(matrix_rows))
             self.u32(width)
             flat = np.array(matrix_rows, dtype=">u4").reshape(-1)
             self._parts.append(flat.tobytes())
@@ -320,17 +353,30 @@ class _Reader:
         raw = self._take(32 * n, what)
         return tuple(raw[32 * i : 32 * i + 32] for i in range(n))
 
+    def matrix(self, what: str) -> ClearTrace:
+        n_rows, width = self.u16(what), self.u32(what)
+        if not 0 <= n_rows <= MAX_CLEAR_ROWS or not 1 <= width <= MAX_VECTOR:
+            raise ProofFormatError(
+                f"{what}: size out of range", reason="bad_count", got=(n_rows, width)
+            )
+        flat = self.elements(n_rows * width, what)
+        if n_rows and not any(flat[-width:]):  # trailing zero rows are never sent
+            raise ProofFormatError(f"{what}: ends with a zero row", reason="not_canonical")
+        return ClearTrace(
+            width, tuple(tuple(flat[k * width : (k + 1) * width]) for k in range(n_rows))
+        )
+
     def tree_opening(self, what: str) -> TreeOpening:
         n_matrices = self.u8(what)
-        n_rows = self.u16(what)
-        if n_matrices < 1 or not 1 <= n_rows <= MAX_QUERIES:
-            raise ProofFormatError(
-                f"{what}: matrix or row count out of range",
-                reason="bad_count",
-                got=(n_matrices, n_rows),
-            )
+        if n_matrices < 1:
+            raise ProofFormatError(f"{what}: no matrix", reason="bad_count", got=n_matrices)
         rows = []
         for _ in range(n_matrices):
+            n_rows = self.u16(what)
+            if not 1 <= n_rows <= MAX_QUERIES:
+                raise ProofFormatError(
+                    f"{what}: row count out of range", reason="bad_count", got=n_rows
+                )
             width = self.u32(what)
             if width > MAX_VECTOR:
                 raise ProofFormatError(f"{what}: row too wide", reason="bad_count", got=width)

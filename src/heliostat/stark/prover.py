@@ -18,6 +18,13 @@ from numpy.typing import NDArray
 
 from heliostat.stark import logup
 from heliostat.stark.air import CompiledMachine
+from heliostat.stark.clear import (
+    clear_logup_sum,
+    clear_tables,
+    clear_traces_bytes,
+    committed_heights,
+    sent_rows,
+)
 from heliostat.stark.config import MIN_LOG_HEIGHT, StarkConfig
 from heliostat.stark.constraint_eval import (
     KernelProgram,
@@ -33,7 +40,15 @@ from heliostat.stark.fri_prover import commit_phase, grind, open_layers
 from heliostat.stark.keys import VerifyingKey, commit_fixed_columns
 from heliostat.stark.logup_trace import permutation_trace
 from heliostat.stark.ntt import barycentric_weights, coset_ntt
-from heliostat.stark.pcs import Round, class_power_count, deep_layout, round_matrices
+from heliostat.stark.pcs import (
+    Round,
+    class_power_count,
+    deep_layout,
+    logup_sum_tables,
+    next_columns,
+    round_matrices,
+    uses_logup,
+)
 from heliostat.stark.pcs_prover import (
     DeepSource,
     RoundCommitment,
@@ -43,7 +58,14 @@ from heliostat.stark.pcs_prover import (
     reduced_opening,
 )
 from heliostat.stark.program import ExprProgram
-from heliostat.stark.proof import Proof, TableOpenings, TreeOpening
+from heliostat.stark.proof import (
+    ABSENT,
+    EMPTY_OPENINGS,
+    ClearTrace,
+    Proof,
+    TableOpenings,
+    TreeOpening,
+)
 from heliostat.stark.protocol import openings_bytes, statement_bytes
 from heliostat.stark.quotient import quotient_chunks, quotient_domain
 from heliostat.stark.transcript import Tag, Transcript, encode_ext
@@ -103,15 +125,32 @@ def setup(machine: CompiledMachine, config: StarkConfig) -> ProvingKey:
     return ProvingKey(vk, pre, kernels)
 
 
-def _validate(pk: ProvingKey, traces: Sequence[U32Array]) -> tuple[list[U32Array], list[int]]:
+def _validate(
+    pk: ProvingKey, traces: Sequence[U32Array | None]
+) -> tuple[list[U32Array | None], list[int]]:
+    """Check shapes; leave out the tables that may be absent and have no or all-zero rows.
+
+    Such a table gets None and the height ``ABSENT``.
+    """
     machine, config = pk.machine, pk.config
     if len(traces) != len(machine.tables):
         raise TraceError("one trace per table", expected=len(machine.tables), got=len(traces))
-    out, log_heights = [], []
+    out: list[U32Array | None] = []
+    log_heights = []
     for table, trace in zip(machine.tables, traces, strict=True):
+        if trace is None and table.may_be_absent:
+            out.append(None)
+            log_heights.append(ABSENT)
+            continue
+        if trace is None:
+            raise TraceError(f"{table.name}: every proof includes this table")
         arr = as_field_array(trace)
         if arr.ndim != 2 or arr.shape[1] != table.width:
             raise TraceError(f"{table.name}: trace shape", expected=table.width, got=arr.shape)
+        if table.may_be_absent and not arr.any():
+            out.append(None)
+            log_heights.append(ABSENT)
+            continue
         n = arr.shape[0]
         log_n = n.bit_length() - 1
         if n != 1 << log_n or not MIN_LOG_HEIGHT <= log_n <= config.max_log_height:
@@ -128,15 +167,29 @@ def _validate(pk: ProvingKey, traces: Sequence[U32Array]) -> tuple[list[U32Array
             )
         out.append(arr)
         log_heights.append(log_n)
+    if all(h == ABSENT for h in log_heights):
+        raise TraceError("a proof includes at least one table")
+    if machine.public_interactions and not uses_logup(machine, log_heights):
+        raise TraceError("public bus messages but no table of the proof on a bus")
     return out, log_heights
 
 
+def _all_traces(machine: CompiledMachine, traces: Sequence[U32Array | None]) -> list[U32Array]:
+    """Return the traces, with an all-zero 4-row trace per absent table (for the debug checker)."""
+    return [
+        np.zeros((1 << MIN_LOG_HEIGHT, t.width), np.uint32) if m is None else m
+        for t, m in zip(machine.tables, traces, strict=True)
+    ]
+
+
 def _check_own_constraints(
-    pk: ProvingKey, traces: Sequence[U32Array], publics: Sequence[int]
+    pk: ProvingKey, traces: Sequence[U32Array | None], publics: Sequence[int]
 ) -> None:
     """Fast check (numba, random combination on H); on failure the debug checker names it."""
     rng_alpha = Ext4(*(int.from_bytes(os.urandom(8), "big") % P for _ in range(4)))
     for t, (table, trace) in enumerate(zip(pk.machine.tables, traces, strict=True)):
+        if trace is None:
+            continue
         n = trace.shape[0]
         kp = pk.kernels[t].own_constraints
         if kp.n_outputs == 0:
@@ -156,19 +209,24 @@ def _check_own_constraints(
             scale=np.ones(n, dtype=np.uint32),
         )
         if values.any():
-            assert_machine(pk.machine, traces, publics)  # names the failures and raises
+            assert_machine(pk.machine, _all_traces(pk.machine, traces), publics)  # raises
             raise ConstraintViolationError(f"{table.name}: a constraint fails")
 
 
 def _open_table(
-    trace: U32Array | None, weights: tuple[U32Array, U32Array]
+    trace: U32Array | None, weights: tuple[U32Array, U32Array], next_columns: tuple[int, ...]
 ) -> tuple[tuple[Ext4, ...], tuple[Ext4, ...]]:
+    """All columns at ζ; the columns read on the next row at ζω."""
     if trace is None:
         return (), ()
-    at = [ext_weighted_column_sums(w, trace) for w in weights]
+    at = ext_weighted_column_sums(weights[0], trace)
+    at_next: U32Array | tuple[()] = ()
+    if next_columns:
+        part = np.ascontiguousarray(trace[:, list(next_columns)])
+        at_next = ext_weighted_column_sums(weights[1], part)
     return (
-        tuple(Ext4.from_array(v) for v in at[0]),
-        tuple(Ext4.from_array(v) for v in at[1]),
+        tuple(Ext4.from_array(v) for v in at),
+        tuple(Ext4.from_array(v) for v in at_next),
     )
 
 
@@ -179,7 +237,7 @@ class _Run:
     pk: ProvingKey
     tr: Transcript
     check: bool
-    traces: list[U32Array]
+    traces: list[U32Array | None]  # None: the table is absent
     log_heights: list[int]
     publics: list[int]
     rounds: dict[Round, RoundCommitment] = field(default_factory=dict)
@@ -188,6 +246,10 @@ class _Run:
     sums: list[Ext4] = field(default_factory=list)
     chunk_coeffs: list[U32Array] = field(default_factory=list)
     clock: _PhaseClock | None = None
+    # the tables sent in the clear (their traces are None above, their heights ABSENT)
+    clear: list[int] = field(default_factory=list)
+    clear_traces: list[U32Array] = field(default_factory=list)
+    full_heights: list[int] = field(default_factory=list)
 
     def lap(self, name: str) -> None:
         """Record a sub-phase time (no-op without a clock)."""
@@ -205,10 +267,13 @@ class _Run:
 
 def _commit_main(run: _Run) -> None:
     slots = round_matrices(run.machine, run.log_heights, run.log_blowup, Round.MAIN)
-    ldes = [lde(m, run.log_blowup) for m in run.traces]
+    ldes = [lde(m, run.log_blowup) for m in run.traces if m is not None]
     run.lap("main LDE")
     run.rounds[Round.MAIN] = commit_round(Round.MAIN, slots, ldes)
     run.tr.absorb(Tag.MAIN_ROOT, run.rounds[Round.MAIN].root)
+    if run.clear:
+        sent = [sent_rows(m).tolist() for m in run.clear_traces]
+        run.tr.absorb(Tag.CLEAR_TRACES, clear_traces_bytes(sent))
     run.lap("main tree")
 
 
@@ -217,17 +282,22 @@ def _logup_round(run: _Run) -> None:
     machine = run.machine
     run.perm_traces = [None] * len(run.traces)
     run.sums = [Ext4.zero()] * len(run.traces)
-    if not machine.uses_logup:
+    if not uses_logup(machine, run.full_heights):
         return
     run.challenges = [run.tr.sample_ext() for _ in range(logup.NUM_CHALLENGES)]
     for t, table in enumerate(machine.tables):
-        kp = run.pk.kernels[t].interactions
-        if kp is not None:
+        kp, trace = run.pk.kernels[t].interactions, run.traces[t]
+        if kp is not None and trace is not None:
             run.perm_traces[t], run.sums[t] = permutation_trace(
-                table, kp, run.traces[t], run.publics, *run.challenges
+                table, kp, trace, run.publics, *run.challenges
             )
-    if run.check:
-        _check_logup_sums(run.pk, run.traces, run.publics, run.sums, run.challenges)
+    if run.check:  # with the clear tables' sums, computed as the verifier will
+        sums, traces = list(run.sums), list(run.traces)
+        for t, trace in zip(run.clear, run.clear_traces, strict=True):
+            traces[t] = trace
+            u64 = trace.astype(np.uint64)
+            sums[t] = clear_logup_sum(machine.tables[t], u64, run.publics, *run.challenges)
+        _check_logup_sums(run.pk, traces, run.publics, sums, run.challenges)
     run.lap("logup trace")
     slots = round_matrices(machine, run.log_heights, run.log_blowup, Round.PERMUTATION)
     ldes = []
@@ -235,9 +305,10 @@ def _logup_round(run: _Run) -> None:
         perm = run.perm_traces[slot.table]
         assert perm is not None  # round_matrices lists only tables with interactions
         ldes.append(lde(perm, run.log_blowup))
-    run.rounds[Round.PERMUTATION] = commit_round(Round.PERMUTATION, slots, ldes)
-    run.tr.absorb(Tag.PERMUTATION_ROOT, run.rounds[Round.PERMUTATION].root)
-    with_sums = [run.sums[t] for t, table in enumerate(machine.tables) if table.interactions]
+    if slots:  # some committed table has interactions
+        run.rounds[Round.PERMUTATION] = commit_round(Round.PERMUTATION, slots, ldes)
+        run.tr.absorb(Tag.PERMUTATION_ROOT, run.rounds[Round.PERMUTATION].root)
+    with_sums = [run.sums[t] for t in logup_sum_tables(machine, run.log_heights)]
     run.tr.absorb(Tag.LOGUP_SUMS, encode_ext(with_sums))
     run.lap("logup commit")
 
@@ -263,26 +334,27 @@ def _on_quotient_domain(run: _Run, t: int, rnd: Round) -> U32Array | None:
 def _quotient_round(run: _Run) -> None:
     """Sample α; compute, split and commit every table's quotient."""
     alpha = run.tr.sample_ext()
+    run.chunk_coeffs = [np.zeros((0, 0), np.uint32)] * len(run.traces)
     for t, table in enumerate(run.machine.tables):
+        if run.log_heights[t] == ABSENT:
+            continue
         main_q = _on_quotient_domain(run, t, Round.MAIN)
-        assert main_q is not None  # every table commits its main trace
-        run.chunk_coeffs.append(
-            quotient_chunks(
-                run.pk.kernels[t].quotient,
-                quotient_domain(run.log_heights[t], table.log_quotient_degree),
-                log_n=run.log_heights[t],
-                num_chunks=table.num_quotient_chunks,
-                main=main_q,
-                pre=_on_quotient_domain(run, t, Round.PREPROCESSED),
-                perm=_on_quotient_domain(run, t, Round.PERMUTATION),
-                publics=run.publics,
-                challenges=run.challenges,
-                logup_sum=run.sums[t],
-                alpha=alpha,
-                n_constraints=len(table.constraints),
-                check=run.check,
-                table_name=table.name,
-            )
+        assert main_q is not None  # every table of the proof commits its main trace
+        run.chunk_coeffs[t] = quotient_chunks(
+            run.pk.kernels[t].quotient,
+            quotient_domain(run.log_heights[t], table.log_quotient_degree),
+            log_n=run.log_heights[t],
+            num_chunks=table.num_quotient_chunks,
+            main=main_q,
+            pre=_on_quotient_domain(run, t, Round.PREPROCESSED),
+            perm=_on_quotient_domain(run, t, Round.PERMUTATION),
+            publics=run.publics,
+            challenges=run.challenges,
+            logup_sum=run.sums[t],
+            alpha=alpha,
+            n_constraints=len(table.constraints),
+            check=run.check,
+            table_name=table.name,
         )
     run.lap("quotient evaluation")
     b = run.log_blowup
@@ -298,11 +370,14 @@ def compute_openings(run: _Run, zeta: Ext4) -> list[TableOpenings]:
     openings = []
     for t, table in enumerate(run.machine.tables):
         log_n = run.log_heights[t]
+        if log_n == ABSENT:
+            openings.append(EMPTY_OPENINGS)
+            continue
         zeta_next = zeta * two_adic_generator(log_n)
         weights = (barycentric_weights(log_n, zeta), barycentric_weights(log_n, zeta_next))
-        main_at = _open_table(run.traces[t], weights)
-        pre_at = _open_table(table.preprocessed, weights)
-        perm_at = _open_table(run.perm_traces[t], weights)
+        main_at = _open_table(run.traces[t], weights, next_columns(table, Round.MAIN))
+        pre_at = _open_table(table.preprocessed, weights, next_columns(table, Round.PREPROCESSED))
+        perm_at = _open_table(run.perm_traces[t], weights, next_columns(table, Round.PERMUTATION))
         # the chunks are held as coefficients: evaluate by Σ_j c_j·ζ^j
         q_at = ext_weighted_column_sums(ext_powers(zeta, 1 << log_n), run.chunk_coeffs[t])
         quotient = tuple(Ext4.from_array(v) for v in q_at)
@@ -320,7 +395,10 @@ def _fri_inputs(run: _Run, openings: list[TableOpenings], zeta: Ext4) -> dict[in
         alpha_powers.append(alpha_powers[-1] * alpha_fri)
     sources: dict[tuple[Round, int], DeepSource] = {}
     for t, table in enumerate(run.machine.tables):
-        sources[(Round.MAIN, t)] = DeepSource(run.traces[t], False)
+        trace = run.traces[t]
+        if trace is None:
+            continue
+        sources[(Round.MAIN, t)] = DeepSource(trace, False)
         if table.preprocessed is not None:
             sources[(Round.PREPROCESSED, t)] = DeepSource(table.preprocessed, False)
         perm = run.perm_traces[t]
@@ -339,7 +417,7 @@ def _fri_inputs(run: _Run, openings: list[TableOpenings], zeta: Ext4) -> dict[in
 
 def prove(
     pk: ProvingKey,
-    traces: Sequence[U32Array],
+    traces: Sequence[U32Array | None],
     public_values: Sequence[int],
     *,
     check_constraints: bool = True,
@@ -348,8 +426,10 @@ def prove(
 ) -> Proof:
     """Prove that the traces satisfy the machine's constraints and buses.
 
-    ``check_constraints=False`` is for soundness tests only: it switches off every check on
-    the prover's side, so a bad trace still yields a (bad) proof for the verifier to reject.
+    A table that may be absent (``CompiledAir.may_be_absent``) is left out of the proof when
+    its trace is None or all zero. ``check_constraints=False`` is for soundness tests only: it
+    switches off every check on the prover's side, so a bad trace still yields a (bad) proof
+    for the verifier to reject.
     ``timings``, if given, receives the seconds spent in each phase.
     """
     clock = _PhaseClock(timings)
@@ -362,7 +442,13 @@ def prove(
         _check_own_constraints(pk, mats, publics)
     clock.lap("check")
     tr = transcript if transcript is not None else Transcript()
-    run = _Run(pk, tr, check_constraints, mats, log_heights, publics, clock=clock)
+    clear = clear_tables(machine, log_heights, config)
+    committed = [None if t in clear else m for t, m in enumerate(mats)]
+    sent = [m for t, m in enumerate(mats) if t in clear and m is not None]
+    run = _Run(
+        pk, tr, check_constraints, committed, committed_heights(log_heights, clear), publics,
+        clock=clock, clear=clear, clear_traces=sent, full_heights=log_heights,
+    )  # fmt: skip
 
     tr.absorb(Tag.STATEMENT, statement_bytes(pk.vk, log_heights, publics))
     if pk.preprocessed is not None:
@@ -397,8 +483,10 @@ def prove(
     proof = Proof(
         log_heights=tuple(log_heights),
         main_root=run.rounds[Round.MAIN].root,
-        permutation_root=run.rounds[Round.PERMUTATION].root if machine.uses_logup else None,
-        logup_sums=tuple(run.sums[t] for t, tb in enumerate(machine.tables) if tb.interactions),
+        permutation_root=(
+            run.rounds[Round.PERMUTATION].root if Round.PERMUTATION in run.rounds else None
+        ),
+        logup_sums=tuple(run.sums[t] for t in logup_sum_tables(machine, run.log_heights)),
         quotient_root=run.rounds[Round.QUOTIENT].root,
         openings=tuple(openings),
         fri_roots=tuple(tree.root for tree in fri.trees),
@@ -409,6 +497,10 @@ def prove(
         permutation_opening=opening_of(Round.PERMUTATION),
         quotient_opening=quotient_opening,
         fri_openings=tuple(open_layers(fri, schedule, queries)),
+        clear_traces=tuple(
+            ClearTrace(m.shape[1], tuple(tuple(row) for row in sent_rows(m).tolist()))
+            for m in run.clear_traces
+        ),
     )
     clock.lap("queries")
     return proof
@@ -430,7 +522,7 @@ class _PhaseClock:
 
 def _check_logup_sums(
     pk: ProvingKey,
-    traces: Sequence[U32Array],
+    traces: Sequence[U32Array | None],
     publics: Sequence[int],
     sums: Sequence[Ext4],
     challenges: Sequence[Ext4],
@@ -440,5 +532,5 @@ def _check_logup_sums(
     for s in sums:
         total = total + s
     if total != Ext4.zero():
-        assert_machine(pk.machine, traces, publics)
+        assert_machine(pk.machine, _all_traces(pk.machine, traces), publics)
         raise ConstraintViolationError("the LogUp sums do not add up to zero")

@@ -132,11 +132,16 @@ def report(config: StarkConfig, shape: Shape) -> Report:
 def machine_shape(
     machine: CompiledMachine, log_heights: Sequence[int], config: StarkConfig
 ) -> Shape:
-    """Return the shape of proofs of ``machine`` with these table heights."""
+    """Return the shape of proofs of ``machine`` with these table heights.
+
+    Absent tables (height 0) are skipped in the FRI schedule; columns, constraints and
+    interactions count every table (an upper bound: absent and clear tables add nothing).
+    """
     columns = sum(round_width(t, rnd) for t in machine.tables for rnd in Round)
-    schedule = fri_schedule([h + config.log_blowup for h in log_heights], config)
+    present = [h for h in log_heights if h != 0]
+    schedule = fri_schedule([h + config.log_blowup for h in present], config)
     return Shape(
-        log_height=max(log_heights),
+        log_height=max(present),
         columns=columns,
         constraints=max(len(t.constraints) for t in machine.tables),
         max_degree=max(t.max_degree for t in machine.tables),

@@ -32,6 +32,7 @@ class Tag(IntEnum):
     FRI_LAYER_ROOT = 0x08
     FRI_FINAL_POLY = 0x09
     POW_NONCE = 0x0A
+    CLEAR_TRACES = 0x0B  # the traces of the tables sent in the clear
     SQUEEZE = 0x80
 
 

@@ -12,6 +12,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from heliostat.stark import logup
+from heliostat.stark.clear import (
+    check_clear_shape,
+    check_clear_table,
+    clear_logup_sum,
+    clear_tables,
+    clear_traces_bytes,
+    committed_heights,
+    full_trace,
+)
 from heliostat.stark.config import MIN_LOG_HEIGHT
 from heliostat.stark.errors import (
     ConstraintMismatchError,
@@ -46,12 +55,15 @@ from heliostat.stark.pcs import (
     column_coefficients,
     deep_layout,
     dot_ext_base,
+    logup_sum_tables,
+    next_columns,
     recombine,
     round_matrices,
     round_width,
+    uses_logup,
 )
 from heliostat.stark.program import PointEnv, evaluate_at_point
-from heliostat.stark.proof import Proof, TableOpenings, TreeOpening
+from heliostat.stark.proof import ABSENT, Proof, TableOpenings, TreeOpening
 from heliostat.stark.protocol import openings_bytes, statement_bytes
 from heliostat.stark.transcript import Tag, Transcript, encode_ext, leading_zero_bits
 
@@ -69,21 +81,24 @@ def verify(
     publics = [int(v) for v in public_values]
     _check_shape(vk, proof, publics)
     b = config.log_blowup
-    heights = list(proof.log_heights)
+    full_heights = list(proof.log_heights)
+    clear = clear_tables(machine, full_heights, config)
+    heights = committed_heights(full_heights, clear)  # what the commitment rounds hold
 
-    tr.absorb(Tag.STATEMENT, statement_bytes(vk, heights, publics))
+    tr.absorb(Tag.STATEMENT, statement_bytes(vk, full_heights, publics))
     if vk.preprocessed_root is not None:
         tr.absorb(Tag.PREPROCESSED_ROOT, vk.preprocessed_root)
     tr.absorb(Tag.MAIN_ROOT, proof.main_root)
+    if clear:
+        tr.absorb(Tag.CLEAR_TRACES, clear_traces_bytes([c.rows for c in proof.clear_traces]))
     challenges: list[Ext4] = []
     sums = [Ext4.zero()] * len(machine.tables)
-    if machine.uses_logup:
-        if proof.permutation_root is None:  # (already refused by _check_shape)
-            raise ProofShapeError("permutation commitment missing")
+    if uses_logup(machine, full_heights):
         challenges = [tr.sample_ext() for _ in range(logup.NUM_CHALLENGES)]
-        tr.absorb(Tag.PERMUTATION_ROOT, proof.permutation_root)
+        if proof.permutation_root is not None:  # presence checked by _check_shape
+            tr.absorb(Tag.PERMUTATION_ROOT, proof.permutation_root)
         tr.absorb(Tag.LOGUP_SUMS, encode_ext(proof.logup_sums))
-        with_sums = [t for t, table in enumerate(machine.tables) if table.interactions]
+        with_sums = logup_sum_tables(machine, heights)
         for t, s in zip(with_sums, proof.logup_sums, strict=True):
             sums[t] = s
     alpha = tr.sample_ext()
@@ -95,12 +110,21 @@ def verify(
     if zeta.is_base():  # then ζ might be a domain point; probability ~2^-93
         raise OutOfDomainPointError("ζ fell in the base field", got=zeta.coeffs)
     for t in range(len(machine.tables)):
+        if heights[t] == ABSENT:
+            continue
         _check_constraints_at_zeta(
             vk, t, heights[t], proof.openings[t], publics, challenges, sums[t], alpha, zeta
         )
-    if machine.uses_logup:
+    # --- tables sent in the clear: every row, and their bus contributions -------------------
+    clear_sums = []
+    for t, sent in zip(clear, proof.clear_traces, strict=True):
+        trace = full_trace(sent.rows, full_heights[t], machine.tables[t].width)
+        check_clear_table(machine.tables[t], trace, publics)
+        if machine.tables[t].interactions:
+            clear_sums.append(clear_logup_sum(machine.tables[t], trace, publics, *challenges))
+    if uses_logup(machine, full_heights):
         total = logup.public_logup_sum(machine, publics, *challenges)
-        for s in proof.logup_sums:
+        for s in (*proof.logup_sums, *clear_sums):
             total = total + s
         if total != Ext4.zero():
             raise LogUpSumError(
@@ -168,35 +192,50 @@ def _check_shape(vk: VerifyingKey, proof: Proof, publics: list[int]) -> None:
         raise ProofShapeError("public values", expected=machine.num_public_values, got=len(publics))
     if len(proof.log_heights) != len(tables) or len(proof.openings) != len(tables):
         raise ProofShapeError("table count", expected=len(tables), got=len(proof.log_heights))
+    if all(log_n == ABSENT for log_n in proof.log_heights):
+        raise ProofShapeError("a proof includes at least one table", reason="absent_table")
     for table, log_n in zip(tables, proof.log_heights, strict=True):
+        if log_n == ABSENT:
+            if not table.may_be_absent:
+                raise ProofShapeError(
+                    f"{table.name}: every proof must include this table", reason="absent_table"
+                )
+            continue
         if not MIN_LOG_HEIGHT <= log_n <= config.max_log_height:
             raise ProofShapeError(f"{table.name}: height out of range", got=log_n)
         if table.fixed_log_height is not None and log_n != table.fixed_log_height:
             raise ProofShapeError(
                 f"{table.name}: fixed height", expected=table.fixed_log_height, got=log_n
             )
-    if (proof.permutation_root is None) == machine.uses_logup:
-        raise ProofShapeError("permutation commitment presence", expected=machine.uses_logup)
-    if (proof.permutation_opening is None) == machine.uses_logup:
-        raise ProofShapeError("permutation opening presence", expected=machine.uses_logup)
+    if machine.public_interactions and not uses_logup(machine, proof.log_heights):
+        raise ProofShapeError("public bus messages but no table on a bus", reason="absent_table")
+    heights = committed_heights(proof.log_heights, clear_tables(machine, proof.log_heights, config))
+    with_perm = uses_logup(machine, heights)  # a committed table has interactions
+    if (proof.permutation_root is None) == with_perm:
+        raise ProofShapeError("permutation commitment presence", expected=with_perm)
+    if (proof.permutation_opening is None) == with_perm:
+        raise ProofShapeError("permutation opening presence", expected=with_perm)
     if (proof.preprocessed_opening is None) != (vk.preprocessed_root is None):
         raise ProofShapeError("fixed-column opening presence")
-    n_sums = sum(1 for t in tables if t.interactions)
+    n_sums = len(logup_sum_tables(machine, heights))
     if len(proof.logup_sums) != n_sums:
         raise ProofShapeError("LogUp sum count", expected=n_sums, got=len(proof.logup_sums))
-    for table, o in zip(tables, proof.openings, strict=True):
-        expected = [
-            round_width(table, Round.MAIN),
-            round_width(table, Round.MAIN),
-            round_width(table, Round.PREPROCESSED),
-            round_width(table, Round.PREPROCESSED),
-            round_width(table, Round.PERMUTATION),
-            round_width(table, Round.PERMUTATION),
-            round_width(table, Round.QUOTIENT),
-        ]
+    for table, log_n, o in zip(tables, heights, proof.openings, strict=True):
+        expected = [0] * 7
+        if log_n != ABSENT:
+            expected = [
+                round_width(table, Round.MAIN),
+                len(next_columns(table, Round.MAIN)),
+                round_width(table, Round.PREPROCESSED),
+                len(next_columns(table, Round.PREPROCESSED)),
+                round_width(table, Round.PERMUTATION),
+                len(next_columns(table, Round.PERMUTATION)),
+                round_width(table, Round.QUOTIENT),
+            ]
         got = [len(v) for v in o.vectors()]
         if got != expected:
             raise ProofShapeError(f"{table.name}: opened value counts", expected=expected, got=got)
+    check_clear_shape(machine, config, proof)
 
 
 # --- constraints at ζ ----------------------------------------------------------------------
@@ -236,11 +275,15 @@ def _check_constraints_at_zeta(
         raise OutOfDomainPointError(f"{table.name}: ζ lies in the trace domain")
     env = PointEnv(
         main_local=o.main_local,
-        main_next=o.main_next,
+        main_next=_spread(o.main_next, next_columns(table, Round.MAIN), table.width),
         pre_local=o.pre_local,
-        pre_next=o.pre_next,
+        pre_next=_spread(
+            o.pre_next, next_columns(table, Round.PREPROCESSED), table.preprocessed_width
+        ),
         perm_local=recombine(o.perm_local),
-        perm_next=recombine(o.perm_next),
+        perm_next=recombine(
+            _spread(o.perm_next, next_columns(table, Round.PERMUTATION), len(o.perm_local))
+        ),
         publics=publics,
         challenges=challenges,
         logup_sum=logup_sum,
@@ -263,6 +306,14 @@ def _check_constraints_at_zeta(
             expected=(z_h * quotient).coeffs,
             got=folded.coeffs,
         )
+
+
+def _spread(values: Sequence[Ext4], columns: Sequence[int], width: int) -> list[Ext4]:
+    """Place the values opened at ζω at their columns (zero elsewhere: never read)."""
+    out = [Ext4.zero()] * width
+    for c, v in zip(columns, values, strict=True):
+        out[c] = v
+    return out
 
 
 # --- openings ------------------------------------------------------------------------------
@@ -295,34 +346,41 @@ def _verify_round_openings(
             raise ProofShapeError(f"{rnd.name.lower()} commitment missing")
         tree_max = max(s.log_height for s in slots)
         indices = sorted({i >> (log_max - tree_max) for i in queries})
-        _check_tree_shape(rnd, slots, opening, len(indices))
+        _check_tree_shape(rnd, slots, opening, indices, tree_max)
+        # each matrix opened each of its rows once: give every tree index its row
+        per_index = []
+        for slot, matrix_rows in zip(slots, opening.rows, strict=True):
+            shift = tree_max - slot.log_height
+            own = dict(zip(sorted({i >> shift for i in indices}), matrix_rows, strict=True))
+            per_index.append([own[i >> shift] for i in indices])
         try:
             verify_matrix_opening(
                 root,
                 [(s.log_height, s.width) for s in slots],
                 indices,
-                opening.rows,
+                per_index,
                 MerkleMultiProof(opening.siblings),
             )
         except MerkleProofError as err:
             raise MerklePathError(
                 f"{rnd.name.lower()} opening does not authenticate: {err}", reason=err.reason
             ) from err
-        for slot, matrix_rows in zip(slots, opening.rows, strict=True):
+        for slot, index_rows in zip(slots, per_index, strict=True):
             by_index = out.setdefault((rnd, slot.table), {})
-            for index, row in zip(indices, matrix_rows, strict=True):
+            for index, row in zip(indices, index_rows, strict=True):
                 by_index[index >> (tree_max - slot.log_height)] = row
     return out
 
 
 def _check_tree_shape(
-    rnd: Round, slots: list[MatrixSlot], opening: TreeOpening, n_indices: int
+    rnd: Round, slots: list[MatrixSlot], opening: TreeOpening, indices: list[int], tree_max: int
 ) -> None:
     if len(opening.rows) != len(slots):
         raise ProofShapeError(
             f"{rnd.name.lower()} opening: matrix count", expected=len(slots), got=len(opening.rows)
         )
     for slot, matrix_rows in zip(slots, opening.rows, strict=True):
+        n_indices = len({i >> (tree_max - slot.log_height) for i in indices})
         if len(matrix_rows) != n_indices or any(len(r) != slot.width for r in matrix_rows):
             raise ProofShapeError(
                 f"{rnd.name.lower()} opening: rows of table {slot.table}",
@@ -381,6 +439,10 @@ class _ClassInfo:
         self.entries = entries
         self.alpha_fri = alpha_fri
         self.coeffs = [[c.coeffs for c in column_coefficients(e, alpha_powers)] for e in entries]
+        self.next_coeffs = [
+            [coeffs[j] for j in e.next_columns]
+            for e, coeffs in zip(entries, self.coeffs, strict=True)
+        ]
         self.s_zeta, self.t_next = class_point_sums(entries, alpha_powers, proof.openings)
         log_n = log_size - vk.config.log_blowup
         self.zeta = zeta
@@ -390,12 +452,13 @@ class _ClassInfo:
         """ro(x) at the class's LDE position ``index`` from the opened rows."""
         x = domain_point(self.log_size, index, GENERATOR)
         s, t = Ext4.zero(), Ext4.zero()
-        for entry, coeffs in zip(self.entries, self.coeffs, strict=True):
+        for entry, coeffs, next_coeffs in zip(
+            self.entries, self.coeffs, self.next_coeffs, strict=True
+        ):
             row = rows[(entry.slot.round, entry.slot.table)][index]
-            term = dot_ext_base(coeffs, row)
-            s = s + term
-            if entry.slot.two_point:
-                t = t + term
+            s = s + dot_ext_base(coeffs, row)
+            if entry.next_columns:
+                t = t + dot_ext_base(next_coeffs, [row[j] for j in entry.next_columns])
         den_z, den_zw = x - self.zeta, x - self.zeta_next
         return (s - self.s_zeta) / den_z + self.alpha_fri * (t - self.t_next) / den_zw
 

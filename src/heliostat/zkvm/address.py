@@ -62,6 +62,7 @@ class Address:
         self.word = region * REGION_SHIFT + a1 * 8192 + q
         self.k = k
         self.is_program = (1 - rb0) * (1 - rb1)
+        self.is_input = rb0 * rb1
         self.rb0, self.rb1, self.q = rb0, rb1, q
         self.off, self.neg = off, neg
 

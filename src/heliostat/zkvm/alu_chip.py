@@ -26,17 +26,25 @@ from heliostat.zkvm.u16_chip import LookupCounts
 
 A64, A32 = op.CLS_ALU64, op.CLS_ALU32
 BASE = [
-    ("add64", A64 | op.ALU_ADD), ("sub64", A64 | op.ALU_SUB), ("add32", A32 | op.ALU_ADD),
-    ("sub32", A32 | op.ALU_SUB), ("mov64", A64 | op.ALU_MOV), ("mov32", A32 | op.ALU_MOV),
-]  # fmt: skip
+    ("add64", A64 | op.ALU_ADD),
+    ("sub64", A64 | op.ALU_SUB),
+    ("add32", A32 | op.ALU_ADD),
+    ("sub32", A32 | op.ALU_SUB),
+    ("mov64", A64 | op.ALU_MOV),
+    ("mov32", A32 | op.ALU_MOV),
+]
 
 
 class AluChip(InstructionChip):
     """The chip."""
 
     name = "alu"
-    ops = (*operands.both_forms(BASE), Op("neg64", op.NEG64), Op("neg32", op.NEG32),
-           Op("lddw", op.LD_DW_IMM))  # fmt: skip
+    ops = (
+        *operands.both_forms(BASE),
+        Op("neg64", op.NEG64),
+        Op("neg32", op.NEG32),
+        Op("lddw", op.LD_DW_IMM),
+    )
 
     def define(self, layout: Layout) -> None:
         """Operands, carries, sign of a 32-bit result."""
@@ -47,8 +55,20 @@ class AluChip(InstructionChip):
     def constrain(self, ab: AirBuilder, row: Row, fe: FrameEval) -> None:
         """Carry chain, extension rules, copies, range checks, registers, fetch, next state."""
         o = operands.Operands(row)
-        f = {n: fe.flag(n) for n in ("add64", "sub64", "add32", "sub32", "mov64", "mov32",
-                                      "neg64", "neg32", "lddw")}  # fmt: skip
+        f = {
+            n: fe.flag(n)
+            for n in (
+                "add64",
+                "sub64",
+                "add32",
+                "sub32",
+                "mov64",
+                "mov32",
+                "neg64",
+                "neg32",
+                "lddw",
+            )
+        }
         a, b, r, c = o.a, o.b, o.r, row.many("carry")
         sign = row.one("sign")
         add = f["add64"] + f["add32"]

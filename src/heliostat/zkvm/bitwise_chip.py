@@ -29,11 +29,16 @@ class BitwiseChip(InstructionChip):
     """Bitwise operations (immediate or register operand)."""
 
     name = "bitwise"
-    ops = tuple(operands.both_forms(
-        [(f"{n}{w}", (op.CLS_ALU64 if w == 64 else op.CLS_ALU32) | code)
-         for n, (code, _) in _OPS.items() for w in (64, 32)]
-        + [("jset", op.CLS_JMP | op.JMP_JSET)]
-    ))  # fmt: skip
+    ops = tuple(
+        operands.both_forms(
+            [
+                (f"{n}{w}", (op.CLS_ALU64 if w == 64 else op.CLS_ALU32) | code)
+                for n, (code, _) in _OPS.items()
+                for w in (64, 32)
+            ]
+            + [("jset", op.CLS_JMP | op.JMP_JSET)]
+        )
+    )
 
     def define(self, layout: Layout) -> None:
         """Operands, bytes of a, b and the result, jump columns."""
@@ -49,8 +54,9 @@ class BitwiseChip(InstructionChip):
         o = operands.Operands(row)
         xa, xb, xc = row.many("ab"), row.many("bb"), row.many("cb")
         jset = fe.flag("jset")
-        tag = sum_exprs(fe.flag(f"{n}{w}") * int(bit) for n, (_, bit) in _OPS.items()
-                        for w in (64, 32)) + jset * int(BitOp.AND)  # fmt: skip
+        tag = sum_exprs(
+            fe.flag(f"{n}{w}") * int(bit) for n, (_, bit) in _OPS.items() for w in (64, 32)
+        ) + jset * int(BitOp.AND)
         is64 = sum_exprs(fe.flag(f"{n}64") for n in _OPS)
         is32 = sum_exprs(fe.flag(f"{n}32") for n in _OPS)
         for i in range(8):
@@ -88,10 +94,14 @@ class BitwiseChip(InstructionChip):
         a, b, _ = operands.fill(t, lay, rows, results, lookups, self.ops)
         names = np.array([o.name.removesuffix(".x") for o in self.ops])[rows.op]
         xa, xb = operands.byte_columns(a), operands.byte_columns(b)
-        tags = np.array([int(_OPS[n[:-2]][1]) if n != "jset" else int(BitOp.AND) for n in names],
-                        dtype=np.int64).reshape(-1)  # fmt: skip
-        xc = np.where(tags[:, None] == BitOp.AND, xa & xb,
-                      np.where(tags[:, None] == BitOp.OR, xa | xb, xa ^ xb))  # fmt: skip
+        tags = np.array(
+            [int(_OPS[n[:-2]][1]) if n != "jset" else int(BitOp.AND) for n in names], dtype=np.int64
+        ).reshape(-1)
+        xc = np.where(
+            tags[:, None] == BitOp.AND,
+            xa & xb,
+            np.where(tags[:, None] == BitOp.OR, xa | xb, xa ^ xb),
+        )
         t[:, lay.span("ab")] = xa
         t[:, lay.span("bb")] = xb
         t[:, lay.span("cb")] = xc

@@ -24,18 +24,27 @@ from heliostat.zkvm.layout import Layout, Row
 from heliostat.zkvm.u16_chip import LookupCounts
 
 CONDITIONS = {
-    "jeq": op.JMP_JEQ, "jne": op.JMP_JNE, "jgt": op.JMP_JGT, "jge": op.JMP_JGE,
-    "jlt": op.JMP_JLT, "jle": op.JMP_JLE, "jsgt": op.JMP_JSGT, "jsge": op.JMP_JSGE,
-    "jslt": op.JMP_JSLT, "jsle": op.JMP_JSLE,
-}  # fmt: skip
+    "jeq": op.JMP_JEQ,
+    "jne": op.JMP_JNE,
+    "jgt": op.JMP_JGT,
+    "jge": op.JMP_JGE,
+    "jlt": op.JMP_JLT,
+    "jle": op.JMP_JLE,
+    "jsgt": op.JMP_JSGT,
+    "jsge": op.JMP_JSGE,
+    "jslt": op.JMP_JSLT,
+    "jsle": op.JMP_JSLE,
+}
 
 
 class BranchChip(InstructionChip):
     """Jumps (immediate or register operand)."""
 
     name = "branch"
-    ops = (Op("ja", op.JA),
-           *operands.both_forms([(n, op.CLS_JMP | code) for n, code in CONDITIONS.items()]))  # fmt: skip
+    ops = (
+        Op("ja", op.JA),
+        *operands.both_forms([(n, op.CLS_JMP | code) for n, code in CONDITIONS.items()]),
+    )
 
     def define(self, layout: Layout) -> None:
         """Operands, difference limbs and borrows, comparison bits, next pc."""
@@ -67,10 +76,17 @@ class BranchChip(InstructionChip):
         same = 1 - sa - sb + sa * sb * 2
         ab.assert_eq(lts, sa * (1 - sb) + same * lt, "signed less-than")
         cond = {
-            "jeq": eq, "jne": 1 - eq, "jgt": (1 - lt) * (1 - eq), "jge": 1 - lt, "jlt": lt,
-            "jle": lt + eq, "jsgt": (1 - lts) * (1 - eq), "jsge": 1 - lts, "jslt": lts,
+            "jeq": eq,
+            "jne": 1 - eq,
+            "jgt": (1 - lt) * (1 - eq),
+            "jge": 1 - lt,
+            "jlt": lt,
+            "jle": lt + eq,
+            "jsgt": (1 - lts) * (1 - eq),
+            "jsge": 1 - lts,
+            "jslt": lts,
             "jsle": lts + eq,
-        }  # fmt: skip
+        }
         terms = [fe.flag(n) * cond[n] for n in CONDITIONS]
         terms.append(fe.flag("ja"))
         ab.assert_eq(taken, sum_exprs(terms), "taken")
@@ -90,8 +106,17 @@ class BranchChip(InstructionChip):
         lay, n = self.layout, len(rows)
         is_ja = rows.opcode == op.JA
         imm = np.where(is_ja, np.uint64(0), rows.imm)
-        a_val, b_val, _ = operands.fill(t, lay, rows, results, lookups, self.ops, writes=False, imm=imm,
-                                        dst=np.where(is_ja, 0, rows.dst))  # fmt: skip
+        a_val, b_val, _ = operands.fill(
+            t,
+            lay,
+            rows,
+            results,
+            lookups,
+            self.ops,
+            writes=False,
+            imm=imm,
+            dst=np.where(is_ja, 0, rows.dst),
+        )
         a, b = limb_columns(a_val), limb_columns(b_val)
         delta = limb_columns(a_val - b_val)
         borrow = np.zeros((n, 4), dtype=np.int64)

@@ -35,6 +35,7 @@ class Bus(enum.IntEnum):
     MERKLE = 18  # (tree, level, index, digest[8]): a node of an image or input tree
     COPY = 19  # (ts, kind, dir, n, q, s, v, word, edge, done, t): the next word of a copy
     COPY_DONE = 20  # (ts, t_end): a copy's last word is done
+    OUTPUT_DATA = 21  # (addr, v0, v1, v2, v3): final value of a word of the public output
 
 
 ARITY = {
@@ -58,6 +59,7 @@ ARITY = {
     Bus.MERKLE: 11,
     Bus.COPY: 11,
     Bus.COPY_DONE: 2,
+    Bus.OUTPUT_DATA: 5,
 }
 
 
@@ -83,6 +85,13 @@ CALL_TARGET_UNRESOLVED = (1 << 29) + 1  # … that names nothing (UnsupportedIns
 NUM_REGISTERS = 11
 REGION_SHIFT = 1 << 28  # a word's address is region·2^28 + (offset >> 3), offsets below 2^31
 REGION_PROGRAM, REGION_STACK, REGION_HEAP, REGION_INPUT = 1, 2, 3, 4
+# the public output (`heliostat_publish` appends to it): region 5, at most 2^16 words; cell
+# 16 holds its length so far (beyond every register nibble 0–15, so no instruction's register
+# field can reach it; registers 11–15 have no boundary row and so cannot be accessed at all)
+REGION_OUTPUT = 5
+OUTPUT_VADDR = REGION_OUTPUT << 32
+OUTPUT_CURSOR = 16
+MAX_OUTPUT = 1 << 19  # bytes
 WORD_LIMIT = 8  # the `limit` of a whole word
 STACK_TOP = (2 << 32) + 0x1000  # r10 at depth 0; each call adds FRAME_STRIDE
 FRAME_STRIDE = 0x2000
@@ -92,7 +101,7 @@ LIMB_MASK = LIMB - 1
 
 
 def word_address(region: int, offset: int) -> int:
-    """The memory-bus address of the word holding byte ``offset`` of ``region``."""
+    """Return the memory-bus address of the word holding byte ``offset`` of ``region``."""
     return region * REGION_SHIFT + (offset >> 3)
 
 

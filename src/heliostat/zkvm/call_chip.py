@@ -7,8 +7,8 @@ FRAME[d] (receiving the empty frame left by the previous exit at that depth), an
 to depth d + 1; d + 1 = 64 is CallDepthExceeded. An exit at depth d ≥ 1 takes FRAME[d − 1]
 back (leaving it empty), restores r6–r9 and r10 and continues at the saved return pc; at depth
 0 it halts the program. Calls and exits share one table (their columns overlap: the saved
-registers are what a call reads and what an exit writes). FRAME is a memory argument with one row per depth in the frame
-boundary, so an exit always gets the latest frame saved at its depth.
+registers are what a call reads and what an exit writes). FRAME is a memory argument with one
+row per depth in the frame boundary, so an exit always gets the latest frame saved at its depth.
 """
 
 from __future__ import annotations
@@ -70,8 +70,21 @@ class CallChip(InstructionChip):
         layout.add("r_old", 16)  # r6..r9 before the instruction
         layout.add("r_t", 4)
         layout.add("saved", 16)  # the frame's r6..r9
-        for name in ("fp_t", "d_lo", "d_hi", "e_lo", "e_hi", "deep", "top", "fd", "fr_t", "g_lo",
-                     "g_hi", "target", "next_pc"):  # fmt: skip
+        for name in (
+            "fp_t",
+            "d_lo",
+            "d_hi",
+            "e_lo",
+            "e_hi",
+            "deep",
+            "top",
+            "fd",
+            "fr_t",
+            "g_lo",
+            "g_hi",
+            "target",
+            "next_pc",
+        ):
             layout.add(name)
 
     def constrain(self, ab: AirBuilder, row: Row, fe: FrameEval) -> None:
@@ -110,10 +123,19 @@ class CallChip(InstructionChip):
             ab.assert_zero(calls * (saved[k] - r_old[k]), "a call saves r6–r9")
         for i, r in enumerate(SAVED):
             sl = slice(4 * i, 4 * i + 4)
-            access(ab, r, r_old[sl], saved[sl], row.many("r_t")[i], ts + 1, calls + returns,
-                   f"r{r}")  # fmt: skip
-        access(ab, 10, frame_pointer(d_lo, d_hi), frame_pointer(e_lo, e_hi), row.one("fp_t"),
-               ts + 1, active, "r10")  # fmt: skip
+            access(
+                ab, r, r_old[sl], saved[sl], row.many("r_t")[i], ts + 1, calls + returns, f"r{r}"
+            )
+        access(
+            ab,
+            10,
+            frame_pointer(d_lo, d_hi),
+            frame_pointer(e_lo, e_hi),
+            row.one("fp_t"),
+            ts + 1,
+            active,
+            "r10",
+        )
         # FRAME[fd]: fd = d for a call, d − 1 for a return
         fd = row.one("fd")
         ab.assert_zero(calls * (fd - d) + returns * (fd - e), "frame depth")
@@ -137,9 +159,16 @@ class CallChip(InstructionChip):
         slots = [read_slot("x", np.where(callx, rows.imm.astype(np.int64), 0), rows.ts, callx)]
         for i, r in enumerate(SAVED):
             value = frame[:, i].astype(np.uint64)
-            slots.append(Slot(f"r{r}", np.full(n, r), rows.ts + 1,
-                              np.where(returns, 0xFF, 0).astype(np.uint8), value,
-                              ~is_exit | returns))  # fmt: skip
+            slots.append(
+                Slot(
+                    f"r{r}",
+                    np.full(n, r),
+                    rows.ts + 1,
+                    np.where(returns, 0xFF, 0).astype(np.uint8),
+                    value,
+                    ~is_exit | returns,
+                )
+            )
         # the new r10: a call's result; an exit's restored value (unchanged when halting)
         fp = np.where(is_exit, frame[:, 4].astype(np.uint64), rows.result)
         slots.append(write_slot("r10", np.full(n, 10), rows.ts + 1, fp))
@@ -148,7 +177,7 @@ class CallChip(InstructionChip):
     def fill_body(
         self, t: I64, rows: StepRows, results: dict[str, SlotResult], lookups: LookupCounts
     ) -> None:
-        """Registers from the scan, depth digits, frame columns (fr_t set by the generator)."""
+        """Fill registers from the scan, depth digits, frame columns (fr_t set by the generator)."""
         lay, n = self.layout, len(rows)
         ones = np.ones(n, dtype=bool)
         callx = rows.opcode == op.CALL_REG
@@ -157,8 +186,7 @@ class CallChip(InstructionChip):
         calls = ~is_exit
         x = results["x"]
         t[:, lay.index("xreg")] = np.where(callx, rows.imm.astype(np.int64), 0)
-        fill_access(t, lay, "x", np.where(callx, x.old, 0), None, x.t_prev, rows.ts, callx,
-                    lookups)  # fmt: skip
+        fill_access(t, lay, "x", np.where(callx, x.old, 0), None, x.t_prev, rows.ts, callx, lookups)
         xl = limb_columns(np.where(callx, x.old, 0))
         t[:, lay.index("x_q")] = xl[:, 0] >> 3
         t[:, lay.index("x_k")] = xl[:, 0] & 7
@@ -179,8 +207,13 @@ class CallChip(InstructionChip):
         d = (fp.old.astype(np.int64) - STACK_TOP) // FRAME_STRIDE
         e = np.where(calls, d + 1, np.where(returns, d - 1, d))
         deep = calls & (e == MAX_DEPTH)
-        for name, v in (("d_lo", d & 7), ("d_hi", d >> 3), ("e_lo", e & 7), ("e_hi", e >> 3),
-                        ("fd", np.where(calls, d, np.where(returns, e, 0)))):  # fmt: skip
+        for name, v in (
+            ("d_lo", d & 7),
+            ("d_hi", d >> 3),
+            ("e_lo", e & 7),
+            ("e_hi", e >> 3),
+            ("fd", np.where(calls, d, np.where(returns, e, 0))),
+        ):
             t[:, lay.index(name)] = v
         t[:, lay.index("deep")] = deep
         t[:, lay.index("top")] = is_exit & ~returns
@@ -190,7 +223,7 @@ class CallChip(InstructionChip):
         t[:, lay.index("next_pc")] = np.where(is_exit & ~returns, 0, rows.next_pc)
 
     def frame_events(self, rows: StepRows, results: dict[str, SlotResult]) -> FrameEvents:
-        """What the rows do to FRAME: depth, timestamp, saved content, push or pop."""
+        """Return what the rows do to FRAME: depth, timestamp, saved content, push or pop."""
         is_exit = rows.opcode == op.EXIT
         returns = is_exit & (rows.next_pc >= 0)
         keep = ~is_exit | returns

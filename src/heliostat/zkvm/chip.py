@@ -45,7 +45,7 @@ class SlotResult:
 
 
 def read_slot(name: str, addr: I64, t: I64, active: NDArray[np.bool_] | None = None) -> Slot:
-    """A read of whole words or registers."""
+    """Return a read of whole words or registers."""
     n = addr.shape[0]
     act = np.ones(n, dtype=bool) if active is None else active
     return Slot(name, addr, t, np.zeros(n, np.uint8), np.zeros(n, np.uint64), act)
@@ -54,7 +54,7 @@ def read_slot(name: str, addr: I64, t: I64, active: NDArray[np.bool_] | None = N
 def write_slot(
     name: str, addr: I64, t: I64, value: U64, active: NDArray[np.bool_] | None = None
 ) -> Slot:
-    """A write of a whole register or word."""
+    """Return a write of a whole register or word."""
     n = addr.shape[0]
     act = np.ones(n, dtype=bool) if active is None else active
     return Slot(name, addr, t, np.full(n, 0xFF, np.uint8), np.asarray(value, np.uint64), act)
@@ -104,11 +104,11 @@ class InstructionChip:
         return out
 
     def accesses(self, rows: StepRows) -> Sequence[Slot]:
-        """The memory accesses of the rows."""
+        """Return the memory accesses of the rows."""
         raise NotImplementedError
 
     def fill(self, rows: StepRows, results: dict[str, SlotResult], lookups: LookupCounts) -> I64:
-        """The chip's trace (unpadded, int64; reduced mod p by the caller)."""
+        """Return the chip's trace (unpadded, int64; reduced mod p by the caller)."""
         t = np.zeros((len(rows), self.width), dtype=np.int64)
         fill_frame(t, self.layout, rows)
         self.fill_body(t, rows, results, lookups)

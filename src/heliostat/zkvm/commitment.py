@@ -5,7 +5,8 @@ A tree has 2^depth leaves (depth = ⌈log2 words⌉, at least 1); leaf w is the 
 `call imm` slot's resolution in an image (0 none, 1 syscall, 2 unresolved, 3 + pc a function)
 and 0 in an input. A node is compress(left, right). The published hash is
 compress(root, header): for an image (depth, entry pc, text start word, text length, region
-length, 0, 0, 0), for an input (depth, length, heap size, compute budget, 0, 0, 0, 0). These
+length, 0, 0, 0), for an input (depth, length, heap size, compute budget, 0, 0, 0, 0), for the
+public output (depth, length, 0, 0, 0, 0, 0, 0). These
 functions are the definition (the verifier's side, or whoever publishes an image hash); the
 prover proves the same tree sparsely (merkle_chip).
 """
@@ -21,7 +22,7 @@ from heliostat.stark.poseidon2 import compress, compress_batch
 from heliostat.svm import opcodes as op
 from heliostat.svm.executable import C_AUX, C_OPC, CALL_UNRESOLVED, SYSCALL_BASE, Executable
 
-TREE_IMAGE, TREE_INPUT = 1, 2
+TREE_IMAGE, TREE_INPUT, TREE_OUTPUT = 1, 2, 3
 
 
 def depth_of(words: int) -> int:
@@ -36,7 +37,7 @@ def word_limbs(data: bytes) -> NDArray[np.uint64]:
 
 
 def image_tags(exe: Executable) -> NDArray[np.uint64]:
-    """The tag of every word of the program region."""
+    """Return the tag of every word of the program region."""
     words = (len(exe.ro_section) + 7) // 8
     tags = np.zeros(words, dtype=np.uint64)
     start = exe.text_offset // 8
@@ -65,17 +66,22 @@ def tree_levels(leaf_digests: NDArray[np.uint32]) -> list[NDArray[np.uint32]]:
 
 
 def image_header(exe: Executable, depth: int) -> tuple[int, ...]:
-    """The image header absorbed with the root."""
+    """Return the image header absorbed with the root."""
     return (depth, exe.entry_pc, exe.text_offset // 8, exe.text_len, len(exe.ro_section), 0, 0, 0)
 
 
 def input_header(depth: int, length: int, heap_size: int, budget: int) -> tuple[int, ...]:
-    """The input header absorbed with the root."""
+    """Return the input header absorbed with the root."""
     return (depth, length, heap_size, budget, 0, 0, 0, 0)
 
 
+def output_header(depth: int, length: int) -> tuple[int, ...]:
+    """Return the public output's header absorbed with the root."""
+    return (depth, length, 0, 0, 0, 0, 0, 0)
+
+
 def seal(root: Sequence[int], header: Sequence[int]) -> tuple[int, ...]:
-    """The published hash: compress(root, header)."""
+    """Return the published hash: compress(root, header)."""
     return tuple(int(x) for x in compress([int(x) for x in root], [int(x) for x in header]))
 
 
@@ -93,3 +99,11 @@ def input_commitment(data: bytes, heap_size: int, budget: int) -> tuple[tuple[in
     depth = depth_of(limbs.shape[0])
     root = tree_levels(leaves(limbs, np.zeros(0, np.uint64), depth))[-1][0]
     return seal(root, input_header(depth, len(data), heap_size, budget)), depth
+
+
+def output_commitment(data: bytes) -> tuple[tuple[int, ...], int]:
+    """(hash, depth) of the public output (what `heliostat_publish` appended, in order)."""
+    limbs = word_limbs(data)
+    depth = depth_of(limbs.shape[0])
+    root = tree_levels(leaves(limbs, np.zeros(0, np.uint64), depth))[-1][0]
+    return seal(root, output_header(depth, len(data))), depth

@@ -19,7 +19,7 @@ FLAGS = ("uses_dst", "uses_src", "uses_imm", "uses_off", "is_jump", "is_lddw", "
 
 
 def decode_flags(opcode: int) -> tuple[int, ...]:
-    """The decode flags of an opcode (all zero for opcodes v0 does not accept, e.g. 0)."""
+    """Return the decode flags of an opcode (all zero for opcodes v0 does not accept, e.g. 0)."""
     info = op.OPCODES.get(opcode)
     if info is None:
         return (0,) * len(FLAGS)
@@ -27,9 +27,11 @@ def decode_flags(opcode: int) -> tuple[int, ...]:
     fam = info.family
     uses_dst = fam not in (f.CALL, f.CALLX, f.EXIT) and opcode != op.JA
     uses_src = not info.uses_imm and fam in (f.ALU32, f.ALU64, f.LOAD, f.STORE_REG, f.JUMP)
-    uses_imm = info.uses_imm and fam in (
-        f.ALU32, f.ALU64, f.ENDIAN, f.STORE_IMM, f.JUMP, f.CALLX
-    ) and opcode != op.JA  # fmt: skip
+    uses_imm = (
+        info.uses_imm
+        and fam in (f.ALU32, f.ALU64, f.ENDIAN, f.STORE_IMM, f.JUMP, f.CALLX)
+        and opcode != op.JA
+    )
     uses_off = fam in (f.LOAD, f.STORE_IMM, f.STORE_REG)
     is_jump = fam is f.JUMP
     is_lddw = fam is f.LDDW

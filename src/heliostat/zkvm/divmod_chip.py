@@ -31,10 +31,16 @@ class DivModChip(InstructionChip):
     """Division (immediate or register operand)."""
 
     name = "divmod"
-    ops = tuple(operands.both_forms([
-        ("div64", op.CLS_ALU64 | op.ALU_DIV), ("mod64", op.CLS_ALU64 | op.ALU_MOD),
-        ("div32", op.CLS_ALU32 | op.ALU_DIV), ("mod32", op.CLS_ALU32 | op.ALU_MOD),
-    ]))  # fmt: skip
+    ops = tuple(
+        operands.both_forms(
+            [
+                ("div64", op.CLS_ALU64 | op.ALU_DIV),
+                ("mod64", op.CLS_ALU64 | op.ALU_MOD),
+                ("div32", op.CLS_ALU32 | op.ALU_DIV),
+                ("mod32", op.CLS_ALU32 | op.ALU_MOD),
+            ]
+        )
+    )
 
     def define(self, layout: Layout) -> None:
         """Operands, quotient and divisor bytes, remainder, carries, rem < b, zero test."""

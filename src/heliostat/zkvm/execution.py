@@ -23,6 +23,7 @@ class Execution:
     budget: int
     registers: tuple[int, ...]  # r0..r10 at entry
     result: ExecutionResult
+    input_read_only: bool = False  # a kernel's input: stores to it fault
 
     def __post_init__(self) -> None:
         if self.result.trace is None:
@@ -60,8 +61,9 @@ def execute_program_instruction(
     budget: int = 200_000,
     heap_size: int = DEFAULT_HEAP_SIZE,
 ) -> Execution:
-    """Run one program instruction as the BPF loader sets it up (ABI v1 input, r2 = the
-    instruction data), recording it for the prover.
+    """Run one program instruction as the BPF loader sets it up, recording it for the prover.
+
+    The input is ABI v1 and r2 points at the instruction data.
 
     ``program`` is a `heliostat.svm.instruction.LoadedProgram`; this is the VM run inside
     `heliostat.svm.instruction.execute_instruction` (serialisation and registers the same),

@@ -1,5 +1,6 @@
-"""Rows that end an execution with a fault (except DivideByZero and CallDepthExceeded, which
-their own chips prove). One row proves its fault and halts with its status:
+"""Rows that end an execution with a fault, one row per fault that halts with its status.
+
+DivideByZero and CallDepthExceeded are proven by their own chips. The faults here:
 
 - meter: cu = 0 before an instruction (ExceededMaxInstructions; nothing is charged);
 - overrun: pc = text length (ExecutionOverrun; the slot is charged);
@@ -41,16 +42,44 @@ STATUS = {
 MEM_OPS = {
     f"{kind}{s}": (cls | op.MODE_MEM | size, w)
     for kind, cls in (("ldx", op.CLS_LDX), ("st", op.CLS_ST), ("stx", op.CLS_STX))
-    for s, size, w in (("b", op.SIZE_B, 1), ("h", op.SIZE_H, 2), ("w", op.SIZE_W, 4),
-                       ("dw", op.SIZE_DW, 8))
-}  # fmt: skip
+    for s, size, w in (
+        ("b", op.SIZE_B, 1),
+        ("h", op.SIZE_H, 2),
+        ("w", op.SIZE_W, 4),
+        ("dw", op.SIZE_DW, 8),
+    )
+}
 CASES = ("c_hi", "c_zero", "c_big", "c_store1", "c_len1", "c_len3", "c_len4", "c_gap", "c_sover")
 STACK_SIZE = 1 << 18
 
 LAYOUT = Layout()
-for _n in (*KINDS, "pc", "ts", "cu", *MEM_OPS, "dst", "src", "off", "neg", "b_reg", "b_t",
-           "fp_t", "d_lo", "d_hi", "e_lo", "e_hi", *CASES, "inv3", "lo8", "hi8", "nlo", "nhi",
-           "g", "v0", "v1"):  # fmt: skip
+for _n in (
+    *KINDS,
+    "pc",
+    "ts",
+    "cu",
+    *MEM_OPS,
+    "dst",
+    "src",
+    "off",
+    "neg",
+    "b_reg",
+    "b_t",
+    "fp_t",
+    "d_lo",
+    "d_hi",
+    "e_lo",
+    "e_hi",
+    *CASES,
+    "inv3",
+    "lo8",
+    "hi8",
+    "nlo",
+    "nhi",
+    "g",
+    "v0",
+    "v1",
+):
     LAYOUT.add(_n)
 for _n in ("imm", "b_old", "a", "ac", "dd", "bw", "ee", "eb"):
     LAYOUT.add(_n, 4)
@@ -96,23 +125,35 @@ class FaultChip:
         fetched = c["k_zero"] + c["k_unres"] + c["k_callx"] + mem
         ab.send(
             Bus.FETCH,
-            [pc, opcode, c["dst"], c["src"], c["off"], c["neg"], *imm,
-             c["k_unres"] * CALL_TARGET_UNRESOLVED],
+            [
+                pc,
+                opcode,
+                c["dst"],
+                c["src"],
+                c["off"],
+                c["neg"],
+                *imm,
+                c["k_unres"] * CALL_TARGET_UNRESOLVED,
+            ],
             fetched,
             "fetch",
-        )  # fmt: skip
+        )
         # the base (memory) or target (callx) register
         stx_or_st = store
-        ab.assert_eq(c["b_reg"], load * c["src"] + stx_or_st * c["dst"] + c["k_callx"] * imm[0],
-                     "register read")  # fmt: skip
+        ab.assert_eq(
+            c["b_reg"],
+            load * c["src"] + stx_or_st * c["dst"] + c["k_callx"] * imm[0],
+            "register read",
+        )
         b = r.many("b_old")
         access(ab, c["b_reg"], b, b, c["b_t"], ts, c["k_callx"] + mem, "register")
         self._callx(ab, r, c, pub, b, ts)
         self._memory(ab, r, c, pub, b, width, store)
 
     @staticmethod
-    def _callx(ab: AirBuilder, r: Row, c: dict[str, Expr], pub: dict[str, Expr],
-               x: list[Expr], ts: Expr) -> None:  # fmt: skip
+    def _callx(
+        ab: AirBuilder, r: Row, c: dict[str, Expr], pub: dict[str, Expr], x: list[Expr], ts: Expr
+    ) -> None:
         k = c["k_callx"]
         d_lo, d_hi, e_lo, e_hi = c["d_lo"], c["d_hi"], c["e_lo"], c["e_hi"]
         fp = frame_pointer(d_lo, d_hi)
@@ -120,8 +161,8 @@ class FaultChip:
         ab.assert_zero(k * (e_lo + e_hi * 8 - d_lo - d_hi * 8 - 1), "depth + 1")
         ab.send(Bus.DIV8, [e_lo + e_hi * 8, e_hi, e_lo], k, "new depth digits")
         ab.send(Bus.DIV8, [e_hi, 0, e_hi], k, "depth below the limit")
-        tv = [pub["text_vaddr_0"], pub["text_vaddr_1"], 1, 0]
-        lt = [pub["text_bytes_0"], pub["text_bytes_1"], 0, 0]
+        tv: list[Expr | int] = [pub["text_vaddr_0"], pub["text_vaddr_1"], 1, 0]
+        lt: list[Expr | int] = [pub["text_bytes_0"], pub["text_bytes_1"], 0, 0]
         dd, bw, ee, eb = r.many("dd"), r.many("bw"), r.many("ee"), r.many("eb")
         for j in range(4):
             ab.assert_bool(bw[j], "borrow is boolean")
@@ -135,8 +176,15 @@ class FaultChip:
         ab.assert_zero(eb[3], "target − text ≥ 8·text length")
 
     @staticmethod
-    def _memory(ab: AirBuilder, r: Row, c: dict[str, Expr], pub: dict[str, Expr],
-                b: list[Expr], width: Expr, store: Expr) -> None:  # fmt: skip
+    def _memory(
+        ab: AirBuilder,
+        r: Row,
+        c: dict[str, Expr],
+        pub: dict[str, Expr],
+        b: list[Expr],
+        width: Expr,
+        store: Expr,
+    ) -> None:
         mem = c["k_mem"]
         a, ac = r.many("a"), r.many("ac")
         ext = c["neg"] * 0xFFFF
@@ -219,13 +267,22 @@ def fault_row(
         t[col["off"]], t[col["neg"]] = off & 0xFFFF, int(off < 0)
         if name.startswith("st") and not name.startswith("stx"):
             t[LAYOUT.span("imm")] = limb_columns(np.array([imm], np.int64).view(np.uint64))[0]
-        _fill_memory(t, col, reg_value, off, MEM_OPS[name][1], name.startswith("ldx"), publics,
-                     lookups)  # fmt: skip
+        _fill_memory(
+            t, col, reg_value, off, MEM_OPS[name][1], name.startswith("ldx"), publics, lookups
+        )
     return t
 
 
-def _fill_callx(t: NDArray[np.int64], col: dict[str, int], x: int, fp: int, fp_t_prev: int,
-                ts: int, publics: pv.PublicValues, lookups: LookupCounts) -> None:  # fmt: skip
+def _fill_callx(
+    t: NDArray[np.int64],
+    col: dict[str, int],
+    x: int,
+    fp: int,
+    fp_t_prev: int,
+    ts: int,
+    publics: pv.PublicValues,
+    lookups: LookupCounts,
+) -> None:
     from heliostat.zkvm.buses import FRAME_STRIDE, STACK_TOP, limbs
 
     d = (fp - STACK_TOP) // FRAME_STRIDE
@@ -251,8 +308,16 @@ def _fill_callx(t: NDArray[np.int64], col: dict[str, int], x: int, fp: int, fp_t
     lookups.u16(np.array([*ddl, *eel]))
 
 
-def _fill_memory(t: NDArray[np.int64], col: dict[str, int], base: int, off: int, width: int,
-                 load: bool, publics: pv.PublicValues, lookups: LookupCounts) -> None:  # fmt: skip
+def _fill_memory(
+    t: NDArray[np.int64],
+    col: dict[str, int],
+    base: int,
+    off: int,
+    width: int,
+    load: bool,
+    publics: pv.PublicValues,
+    lookups: LookupCounts,
+) -> None:
     from heliostat.zkvm.buses import limbs
 
     addr = (base + off) % (1 << 64)

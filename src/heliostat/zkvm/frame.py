@@ -74,24 +74,30 @@ class FrameEval:
         self.cu = row.one("cu")
 
     def flag(self, name: str) -> Expr:
-        """The flag of an operation; for a chip with both forms, "add64" is the sum of its K
-        form ("add64") and X form ("add64.x").
+        """Return the flag of an operation.
+
+        For a chip with both forms, "add64" is the sum of its K form ("add64") and X form
+        ("add64.x").
         """
-        picked = [f for f, o in zip(self.flags, self.spec.ops, strict=True)
-                  if o.name == name or o.name == f"{name}.x"]  # fmt: skip
+        picked = [
+            f
+            for f, o in zip(self.flags, self.spec.ops, strict=True)
+            if o.name == name or o.name == f"{name}.x"
+        ]
         if not picked:
             raise KeyError(name)
         return sum_exprs(picked)
 
     def any_of(self, *names: str) -> Expr:
-        """The sum of some operations' flags (boolean, since they are one-hot)."""
+        """Return the sum of some operations' flags (boolean, since they are one-hot)."""
         return sum_exprs(self.flag(n) for n in names)
 
     @property
     def is_x(self) -> Expr:
         """1 on rows whose operation takes its operand from a register (X form)."""
-        return sum_exprs(f for f, o in zip(self.flags, self.spec.ops, strict=True)
-                         if o.name.endswith(".x"))  # fmt: skip
+        return sum_exprs(
+            f for f, o in zip(self.flags, self.spec.ops, strict=True) if o.name.endswith(".x")
+        )
 
     def receive_state(self) -> None:
         """Consume (pc, ts, cu)."""
@@ -140,8 +146,8 @@ class FrameEval:
 def access(
     ab: AirBuilder,
     addr: Expr | int,
-    old: Sequence[Expr],
-    new: Sequence[Expr],
+    old: Sequence[Expr | int],
+    new: Sequence[Expr | int],
     t_prev: Expr,
     t_now: Expr,
     multiplicity: Expr,
@@ -188,7 +194,7 @@ class StepRows:
         return int(self.step.shape[0])
 
     def subset(self, index: I64) -> StepRows:
-        """The rows at ``index`` (in that order)."""
+        """Return the rows at ``index`` (in that order)."""
         parts = {
             name: getattr(self, name)[index]
             for name in self.__dataclass_fields__

@@ -24,11 +24,11 @@ class Layout:
         return start
 
     def index(self, name: str) -> int:
-        """The first column of a group."""
+        """Return the first column of a group."""
         return self._groups[name][0]
 
     def span(self, name: str) -> slice:
-        """The columns of a group as a slice (for trace arrays)."""
+        """Return the columns of a group as a slice (for trace arrays)."""
         start, count = self._groups[name]
         return slice(start, start + count)
 
@@ -49,7 +49,7 @@ class Row:
         self._layout = layout
 
     def one(self, name: str) -> Expr:
-        """The single column of a group."""
+        """Return the single column of a group."""
         return self._columns[self._layout.index(name)]
 
     def many(self, name: str) -> list[Expr]:

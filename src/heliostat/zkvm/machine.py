@@ -11,12 +11,12 @@ import functools
 from collections.abc import Sequence
 
 from heliostat.stark.air import Air, CompiledMachine, Interaction, compile_machine
-from heliostat.stark.symbolic import public
+from heliostat.stark.symbolic import Expr, public
 from heliostat.zkvm import public_values as pv
 from heliostat.zkvm.alu_chip import AluChip
 from heliostat.zkvm.bitwise_chip import BitwiseChip
 from heliostat.zkvm.branch_chip import BranchChip
-from heliostat.zkvm.buses import HALT_BASE, NUM_REGISTERS, TS_START, Bus
+from heliostat.zkvm.buses import HALT_BASE, NUM_REGISTERS, OUTPUT_CURSOR, TS_START, Bus
 from heliostat.zkvm.call_chip import CallChip, FrameBoundaryChip
 from heliostat.zkvm.chip import InstructionChip
 from heliostat.zkvm.divmod_chip import DivModChip
@@ -28,12 +28,14 @@ from heliostat.zkvm.memcopy_chip import MemCopyChip
 from heliostat.zkvm.memory_chip import BoundaryChip, InputChip, KeepAliveChip
 from heliostat.zkvm.merkle_chip import CommitmentChip, MerkleChip
 from heliostat.zkvm.mul_chip import MulChip
+from heliostat.zkvm.output_chip import OutputChip
 from heliostat.zkvm.poseidon2_chip import Poseidon2Chip
 from heliostat.zkvm.program_chip import ProgramChip
 from heliostat.zkvm.shift_chip import ShiftChip
 from heliostat.zkvm.syscall_chip import SyscallLogChip
 from heliostat.zkvm.syscall_mem_chip import SyscallMemChip
 from heliostat.zkvm.syscall_poseidon2_chip import SyscallPoseidon2Chip
+from heliostat.zkvm.syscall_publish_chip import SyscallPublishChip
 from heliostat.zkvm.u16_chip import U16Chip
 
 
@@ -54,6 +56,7 @@ def instruction_chips() -> list[InstructionChip]:
         SyscallLogChip(),
         SyscallMemChip(),
         SyscallPoseidon2Chip(),
+        SyscallPublishChip(),
     ]
 
 
@@ -65,6 +68,7 @@ def tables() -> list[Air]:
         BoundaryChip(),
         KeepAliveChip(),
         InputChip(),
+        OutputChip(),
         FrameBoundaryChip(),
         FaultChip(),
         MemCopyChip(),
@@ -76,7 +80,7 @@ def tables() -> list[Air]:
 
 
 def public_interactions() -> list[Interaction]:
-    """Start and halt of the STATE chain, initial registers, final r0."""
+    """Start and halt of the STATE chain, initial registers, final r0, output length."""
     p = {name: public(i) for name, i in pv.FIELDS.items()}
     out = [
         Interaction.send(Bus.STATE, [p["entry_pc"], TS_START, p["budget"]], 1, "start"),
@@ -88,12 +92,17 @@ def public_interactions() -> list[Interaction]:
     for r in range(NUM_REGISTERS):
         limbs_ = [p[f"reg{r}_{k}"] for k in range(4)]
         out.append(Interaction.send(Bus.REG_INIT, [r, *limbs_], 1, f"initial r{r}"))
+    # the public output's length: 0 at the start, the public length at the end
+    cursor = OUTPUT_CURSOR
+    out.append(Interaction.send(Bus.REG_INIT, [cursor, 0, 0, 0, 0], 1, "output length 0"))
+    length: list[Expr | int] = [p["output_len_0"], p["output_len_1"], 0, 0]
+    out.append(Interaction.receive(Bus.OUTPUT, [cursor, *length], 1, "output length"))
     return out
 
 
 @functools.cache
 def zkvm_machine() -> CompiledMachine:
-    """The compiled machine (cached: compiling walks every chip's constraints)."""
+    """Return the compiled machine (cached: compiling walks every chip's constraints)."""
     return compile_machine(tables(), pv.COUNT, public_interactions())
 
 

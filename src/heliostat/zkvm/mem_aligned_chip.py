@@ -16,6 +16,7 @@ import numpy as np
 from heliostat.stark.air import AirBuilder
 from heliostat.svm import opcodes as op
 from heliostat.zkvm import address
+from heliostat.zkvm import public_values as pv
 from heliostat.zkvm.chip import I64, InstructionChip, Slot, SlotResult, read_slot, write_slot
 from heliostat.zkvm.frame import FrameEval, Op, StepRows, access, fill_access, limb_columns
 from heliostat.zkvm.layout import Layout, Row
@@ -30,7 +31,7 @@ class MemAlignedChip(InstructionChip):
     ops = (Op("ldxdw", op.LD_DW_REG), Op("stxdw", op.ST_DW_REG))
 
     def define(self, layout: Layout) -> None:
-        """Registers, address, value."""
+        """Define registers, address, value."""
         for name in ("dst", "src", "breg", "vreg"):
             layout.add(name)
         layout.add("b_old", 4)
@@ -54,6 +55,8 @@ class MemAlignedChip(InstructionChip):
             ab.assert_zero(ld * (val[k] - m_old[k]) + st * (val[k] - v_old[k]), f"value {k}")
         addr = address.Address(ab, row, base, fe.active, with_k=False)
         ab.assert_zero(st * addr.is_program, "no stores to the program region")
+        read_only = ab.public(pv.index("input_read_only"))
+        ab.assert_zero(st * addr.is_input * read_only, "no stores to a read-only input")
         access(ab, breg, base, base, row.one("b_t"), fe.ts + st, fe.active, "base")
         access(ab, vreg, v_old, val, row.one("v_t"), fe.ts + ld, fe.active, "value")
         access(ab, addr.word, m_old, val, row.one("m_t"), fe.ts, fe.active, "word")
@@ -61,7 +64,7 @@ class MemAlignedChip(InstructionChip):
         fe.send_state(fe.pc + 1)
 
     def accesses(self, rows: StepRows) -> Sequence[Slot]:
-        """Base and value registers, and the word."""
+        """Return the base and value registers, and the word."""
         ld = rows.opcode == op.LD_DW_REG
         breg = np.where(ld, rows.src, rows.dst)
         vreg = np.where(ld, rows.dst, rows.src)
@@ -76,7 +79,7 @@ class MemAlignedChip(InstructionChip):
     def fill_body(
         self, t: I64, rows: StepRows, results: dict[str, SlotResult], lookups: LookupCounts
     ) -> None:
-        """Registers and word from the scan; address columns."""
+        """Fill registers and word from the scan; address columns."""
         lay, n = self.layout, len(rows)
         ones = np.ones(n, dtype=bool)
         ld = rows.opcode == op.LD_DW_REG

@@ -20,6 +20,7 @@ from heliostat.stark.air import AirBuilder
 from heliostat.stark.symbolic import Expr, sum_exprs
 from heliostat.svm import opcodes as op
 from heliostat.zkvm import address
+from heliostat.zkvm import public_values as pv
 from heliostat.zkvm.buses import BitOp, Bus
 from heliostat.zkvm.chip import I64, InstructionChip, Slot, SlotResult, read_slot
 from heliostat.zkvm.frame import FrameEval, Op, StepRows, access, fill_access, limb_columns
@@ -89,7 +90,7 @@ class _WordAccess:
         ab.assert_zero(fend * (1 - addr.rb0) + fend * addr.rb1, "frame ends are in the stack")
 
     def next_word(self, row: Row, addr: address.Address) -> Expr:
-        """The address of the second word."""
+        """Return the address of the second word."""
         return addr.word + 1 + row.one("fend") * STACK_FRAME_WORDS
 
     def limbs(self, b: Sequence[Expr]) -> list[Expr]:
@@ -107,24 +108,41 @@ def _define_word(layout: Layout, straddle: bool) -> None:
             layout.add(name)
 
 
-def _word_slots(rows: StepRows, straddle: bool, mask: I64 | None, value: np.ndarray | None
-                ) -> list[Slot]:  # fmt: skip
-    """The word access(es) of the rows (reads, or writes of ``value`` under ``mask``)."""
+def _word_slots(
+    rows: StepRows, straddle: bool, mask: I64 | None, value: np.ndarray | None
+) -> list[Slot]:
+    """Return the word access(es) of the rows (reads, or writes of ``value`` under ``mask``)."""
     n = len(rows)
     first = word_address(rows.mem_addr)
     if mask is None:
         slots = [read_slot("word", first, rows.ts)]
     else:
-        slots = [Slot("word", first, rows.ts, (mask & 0xFF).astype(np.uint8),
-                      np.asarray(value, np.uint64), np.ones(n, bool))]  # fmt: skip
+        slots = [
+            Slot(
+                "word",
+                first,
+                rows.ts,
+                (mask & 0xFF).astype(np.uint8),
+                np.asarray(value, np.uint64),
+                np.ones(n, bool),
+            )
+        ]
     if straddle:
         second = first + 1 + rows.extra["fend"] * STACK_FRAME_WORDS
         if mask is None:
             slots.append(read_slot("word1", second, rows.ts))
         else:
             hi_val = np.asarray(rows.extra["value_hi"], np.uint64)
-            slots.append(Slot("word1", second, rows.ts, ((mask >> 8) & 0xFF).astype(np.uint8),
-                              hi_val, np.ones(n, bool)))  # fmt: skip
+            slots.append(
+                Slot(
+                    "word1",
+                    second,
+                    rows.ts,
+                    ((mask >> 8) & 0xFF).astype(np.uint8),
+                    hi_val,
+                    np.ones(n, bool),
+                )
+            )
     return slots
 
 
@@ -160,8 +178,9 @@ def _fill_word(
     return ob
 
 
-def _bounds_lookups(rows: StepRows, k: I64, width: I64, straddle: bool,
-                    lookups: LookupCounts) -> None:  # fmt: skip
+def _bounds_lookups(
+    rows: StepRows, k: I64, width: I64, straddle: bool, lookups: LookupCounts
+) -> None:
     if straddle:
         lookups.div8(k + width - 9)
         lookups.div8(rows.extra["limit1"] - (k + width - 8))
@@ -188,7 +207,7 @@ class MemChip(InstructionChip):
         super().__init__()
 
     def define(self, layout: Layout) -> None:
-        """Registers, immediate, address, word bytes, value bytes, new word(s)."""
+        """Define registers, immediate, address, word bytes, value bytes, new word(s)."""
         for name in ("dst", "src", "breg", "vreg"):
             layout.add(name)
         layout.add("b_old", 4)
@@ -215,13 +234,19 @@ class MemChip(InstructionChip):
         addr = address.Address(ab, row, base, fe.active, with_k=True)
         wa.constrain(ab, row, fe, addr)
         ab.assert_zero(stores * addr.is_program, "no stores to the program region")
+        read_only = ab.public(pv.index("input_read_only"))
+        ab.assert_zero(stores * addr.is_input * read_only, "no stores to a read-only input")
         ab.assert_eq(breg, ld * src + stores * dst, "base register")
         ab.assert_eq(vreg, ld * dst + stx * src, "value register")
 
-        load_below = [sum_exprs(fe.flag(n) for n in names if n.startswith("ldx")
-                                and _width_of(n) > t) for t in range(8)]  # fmt: skip
-        store_below = [sum_exprs(fe.flag(n) for n in names if not n.startswith("ldx")
-                                 and _width_of(n) > t) for t in range(8)]  # fmt: skip
+        load_below = [
+            sum_exprs(fe.flag(n) for n in names if n.startswith("ldx") and _width_of(n) > t)
+            for t in range(8)
+        ]
+        store_below = [
+            sum_exprs(fe.flag(n) for n in names if not n.startswith("ldx") and _width_of(n) > t)
+            for t in range(8)
+        ]
         # a load's value: the bytes at k..k+w, zero above
         span = len(wa.ob)
         for t in range(8):
@@ -237,37 +262,58 @@ class MemChip(InstructionChip):
         for i in range(len(nl)):
             new = []
             for b in (2 * i, 2 * i + 1):
-                change = sum_exprs(wa.pk[j] * store_below[b - j] * (xb[b - j] - wa.ob[b])
-                                   for j in range(8) if 0 <= b - j < 8)  # fmt: skip
+                change = sum_exprs(
+                    wa.pk[j] * store_below[b - j] * (xb[b - j] - wa.ob[b])
+                    for j in range(8)
+                    if 0 <= b - j < 8
+                )
                 new.append(wa.ob[b] + change)
             ab.assert_eq(nl[i], new[0] + new[1] * 256, f"new limb {i}")
-        access(ab, addr.word, wa.limbs(wa.ob[:8]), nl[:4], row.one("m_t"), fe.ts, fe.active,
-               "word", limit=row.one("limit"))  # fmt: skip
+        access(
+            ab,
+            addr.word,
+            wa.limbs(wa.ob[:8]),
+            nl[:4],
+            row.one("m_t"),
+            fe.ts,
+            fe.active,
+            "word",
+            limit=row.one("limit"),
+        )
         if self.straddle:
-            access(ab, wa.next_word(row, addr), wa.limbs(wa.ob[8:]), nl[4:], row.one("m1_t"),
-                   fe.ts, fe.active, "next word", limit=row.one("limit1"))  # fmt: skip
+            access(
+                ab,
+                wa.next_word(row, addr),
+                wa.limbs(wa.ob[8:]),
+                nl[4:],
+                row.one("m1_t"),
+                fe.ts,
+                fe.active,
+                "next word",
+                limit=row.one("limit1"),
+            )
         access(ab, breg, base, base, row.one("b_t"), fe.ts + stores, fe.active, "base")
         access(ab, vreg, v, value, row.one("v_t"), fe.ts + ld, ld + stx, "value")
         fe.fetch(dst=dst, src=src, off=addr.off, off_neg=addr.neg, imm=imm)
         fe.send_state(fe.pc + 1)
 
     def accesses(self, rows: StepRows) -> Sequence[Slot]:
-        """Value register (a load's dst at ts + 1, a stx's src at ts), word(s) at ts, base
-        (a load's src at ts, a store's dst at ts + 1).
+        """Return the value register, the word(s) and the base register accesses.
+
+        Value register: a load's dst at ts + 1, a stx's src at ts; word(s) at ts; base: a
+        load's src at ts, a store's dst at ts + 1.
         """
         load = (rows.opcode & 7) == op.CLS_LDX
         stx = (rows.opcode & 7) == op.CLS_STX
         width = np.array([_width_of(o.name) for o in self.ops])[rows.op]
         k = (rows.mem_addr & np.uint64(7)).astype(np.int64)
         value = np.asarray(rows.result, np.uint64)  # loaded, or stored (truncated)
-        if load.all():
-            mask = None
-        else:
-            mask = np.where(load, 0, ((1 << width) - 1) << k)
+        mask = None if load.all() else np.where(load, 0, ((1 << width) - 1) << k)
         low = value << (k * 8).astype(np.uint64)
         # bytes that spill into the next word: value >> (8·(8 − k)), in two steps (k ≥ 1 there)
-        rows.extra["value_hi"] = ((value >> np.uint64(8)) >> ((7 - k) * 8).astype(np.uint64)
-                                  ).view(np.int64)  # fmt: skip
+        rows.extra["value_hi"] = ((value >> np.uint64(8)) >> ((7 - k) * 8).astype(np.uint64)).view(
+            np.int64
+        )
         vreg = np.where(load, rows.dst, np.where(stx, rows.src, 0))
         breg = np.where(load, rows.src, rows.dst)
         return [
@@ -278,7 +324,7 @@ class MemChip(InstructionChip):
                 np.where(load, 0xFF, 0).astype(np.uint8),
                 value,
                 load | stx,
-            ),  # fmt: skip
+            ),
             *_word_slots(rows, self.straddle, mask, low),
             read_slot("base", breg, rows.ts + ~load),
         ]
@@ -286,7 +332,7 @@ class MemChip(InstructionChip):
     def fill_body(
         self, t: I64, rows: StepRows, results: dict[str, SlotResult], lookups: LookupCounts
     ) -> None:
-        """Registers, immediate, address, bytes, new word(s)."""
+        """Fill registers, immediate, address, bytes, new word(s)."""
         lay, n = self.layout, len(rows)
         ones = np.ones(n, dtype=bool)
         load = (rows.opcode & 7) == op.CLS_LDX

@@ -30,9 +30,34 @@ from heliostat.zkvm.u16_chip import LookupCounts
 KIND_MOVE, KIND_SET = 1, 2
 
 LAYOUT = Layout()
-for _n in ("is_real", "mv", "set", "dir", "ts0", "t", "n", "w", "lo", "hi", "edge", "p", "q",
-           "s", "v", "need0", "need1", "last", "r_lo", "r_hi", "t_d", "t_s0", "t_s1", "lim_d",
-           "lim_s0", "lim_s1"):  # fmt: skip
+for _n in (
+    "is_real",
+    "mv",
+    "set",
+    "dir",
+    "ts0",
+    "t",
+    "n",
+    "w",
+    "lo",
+    "hi",
+    "edge",
+    "p",
+    "q",
+    "s",
+    "v",
+    "need0",
+    "need1",
+    "last",
+    "r_lo",
+    "r_hi",
+    "t_d",
+    "t_s0",
+    "t_s1",
+    "lim_d",
+    "lim_s0",
+    "lim_s1",
+):
     LAYOUT.add(_n)
 for _n, _k in (("m", 8), ("sh", 8), ("do", 8), ("win", 16), ("dn", 4)):
     LAYOUT.add(_n, _k)
@@ -76,8 +101,12 @@ class MemCopyChip:
         head = [c["ts0"], mv * KIND_MOVE + st * KIND_SET, d, c["n"], c["q"], c["s"], c["v"]]
         ab.receive(Bus.COPY, [*head, c["w"], c["edge"], c["p"], c["t"]], real, "this word")
         more = real - c["last"]
-        ab.send(Bus.COPY, [*head, c["w"] + 1 - d * 2, d * 8, c["p"] + count, c["t"] + 2], more,
-                "next word")  # fmt: skip
+        ab.send(
+            Bus.COPY,
+            [*head, c["w"] + 1 - d * 2, d * 8, c["p"] + count, c["t"] + 2],
+            more,
+            "next word",
+        )
         ab.send(Bus.COPY_DONE, [c["ts0"], c["t"] + 2], c["last"], "copy done")
         ab.assert_zero(c["last"] * (c["n"] - c["p"] - count), "the last row ends the copy")
         remaining = c["r_lo"] + c["r_hi"] * 65536
@@ -107,16 +136,19 @@ class MemCopyChip:
         for i in range(4):
             ab.send(Bus.BYTES, [do[2 * i], do[2 * i + 1]], real, f"old bytes {i}")
             ab.send(Bus.BYTES, [win[2 * i], win[2 * i + 1]], c["need0"], f"window bytes {i}")
-            ab.send(Bus.BYTES, [win[8 + 2 * i], win[9 + 2 * i]], c["need1"],
-                    f"window bytes {4 + i}")  # fmt: skip
+            ab.send(
+                Bus.BYTES, [win[8 + 2 * i], win[9 + 2 * i]], c["need1"], f"window bytes {4 + i}"
+            )
         t = c["t"]
         src0 = c["w"] + c["q"]
         w0, w1 = _limbs(win[:8]), _limbs(win[8:])
         access(ab, src0, w0, w0, c["t_s0"], t, c["need0"], "source word", limit=c["lim_s0"])
-        access(ab, src0 + 1, w1, w1, c["t_s1"], t, c["need1"], "next source word",
-               limit=c["lim_s1"])  # fmt: skip
-        access(ab, c["w"], _limbs(do), dn, c["t_d"], t + 1, real, "destination word",
-               limit=c["lim_d"])  # fmt: skip
+        access(
+            ab, src0 + 1, w1, w1, c["t_s1"], t, c["need1"], "next source word", limit=c["lim_s1"]
+        )
+        access(
+            ab, c["w"], _limbs(do), dn, c["t_d"], t + 1, real, "destination word", limit=c["lim_d"]
+        )
 
 
 @dataclass
@@ -133,13 +165,15 @@ class CopyJob:
 
 
 def plan(job: CopyJob) -> list[dict[str, int]]:
-    """The rows of a copy, in processing order (without memory values)."""
+    """Return the rows of a copy, in processing order (without memory values)."""
     from heliostat.zkvm.memory_scan import word_address
 
     def waddr(x: int) -> int:
         return int(word_address(np.array([x], np.uint64))[0])
 
-    backward = job.kind == KIND_MOVE and job.dst > job.src
+    # backward only when dst is above src in the same region (as the syscall rows prove it)
+    same_region = job.dst >> 32 == job.src >> 32
+    backward = job.kind == KIND_MOVE and same_region and job.dst > job.src
     delta = job.src - job.dst
     s = delta % 8
     q = waddr(job.src - s) - waddr(job.dst) if job.kind == KIND_MOVE else 0
@@ -152,8 +186,19 @@ def plan(job: CopyJob) -> list[dict[str, int]]:
     for word in words:
         lo = max(job.dst, 8 * word) - 8 * word
         hi = min(job.dst + job.n, 8 * word + 8) - 8 * word
-        rows.append({"w": waddr(8 * word), "base": 8 * word, "lo": lo, "hi": hi, "p": done,
-                     "t": t, "q": q, "s": s, "dir": int(backward)})  # fmt: skip
+        rows.append(
+            {
+                "w": waddr(8 * word),
+                "base": 8 * word,
+                "lo": lo,
+                "hi": hi,
+                "p": done,
+                "t": t,
+                "q": q,
+                "s": s,
+                "dir": int(backward),
+            }
+        )
         done += hi - lo
         t += 2
     return rows
@@ -162,7 +207,8 @@ def plan(job: CopyJob) -> list[dict[str, int]]:
 def accesses(
     job: CopyJob, rows: list[dict[str, int]], written: bytes
 ) -> list[tuple[int, int, int, int]]:
-    """(word address, timestamp, write mask, write value) of every access of the rows;
+    """Return (word address, timestamp, write mask, write value) of every access of the rows.
+
     ``written`` is what the syscall wrote at dst (the VM records it).
     """
     out = []
@@ -185,8 +231,10 @@ def generate(
     limits: dict[int, int],
     lookups: LookupCounts,
 ) -> NDArray[np.int64]:
-    """Rows of every copy. ``jobs`` holds, per copy, its rows and the scan's results of its
-    accesses: (word, timestamp) → (old value, new value, previous timestamp).
+    """Return the rows of every copy.
+
+    ``jobs`` holds, per copy, its rows and the scan's results of its accesses: (word,
+    timestamp) → (old value, new value, previous timestamp).
     """
     out = []
     col = {n: LAYOUT.index(n) for n in LAYOUT.names()}
@@ -196,11 +244,23 @@ def generate(
             lo, hi, s, tt = row["lo"], row["hi"], row["s"], row["t"]
             last = k == len(rows) - 1
             values = {
-                "is_real": 1, "mv": int(job.kind == KIND_MOVE), "set": int(job.kind == KIND_SET),
-                "dir": row["dir"], "ts0": job.ts0, "t": tt, "n": job.n, "w": row["w"], "lo": lo,
-                "hi": hi, "edge": hi if row["dir"] else lo, "p": row["p"], "q": row["q"],
-                "s": s, "v": job.v, "last": int(last),
-            }  # fmt: skip
+                "is_real": 1,
+                "mv": int(job.kind == KIND_MOVE),
+                "set": int(job.kind == KIND_SET),
+                "dir": row["dir"],
+                "ts0": job.ts0,
+                "t": tt,
+                "n": job.n,
+                "w": row["w"],
+                "lo": lo,
+                "hi": hi,
+                "edge": hi if row["dir"] else lo,
+                "p": row["p"],
+                "q": row["q"],
+                "s": s,
+                "v": job.v,
+                "last": int(last),
+            }
             for name, v in values.items():
                 t[col[name]] = v
             t[LAYOUT.index("m") + lo : LAYOUT.index("m") + hi] = 1

@@ -5,7 +5,8 @@ It sends the address's initial value on MEMORY at `t_init` and receives its fina
 with the accesses in between every address has exactly one chain of accesses in time order.
 Initial values: registers from REG_INIT (public), stack and heap words zero (their word
 indices proven inside the region), program words from the program table (PROGRAM_DATA), input
-words from the input table (INPUT_DATA). The final value of r0 goes to OUTPUT (public).
+words from the input table (INPUT_DATA), output words zero. The final values of r0 and of the
+output cursor go to OUTPUT (public); those of output words to the output table (OUTPUT_DATA).
 
 Keep-alive: re-sends a value unchanged at a later timestamp, bridging gaps of 2^16 or more.
 
@@ -24,8 +25,10 @@ from heliostat.stark.symbolic import sum_exprs
 from heliostat.zkvm import public_values as pv
 from heliostat.zkvm.buses import (
     NUM_REGISTERS,
+    OUTPUT_CURSOR,
     REGION_HEAP,
     REGION_INPUT,
+    REGION_OUTPUT,
     REGION_PROGRAM,
     REGION_SHIFT,
     REGION_STACK,
@@ -38,9 +41,15 @@ from heliostat.zkvm.layout import Layout, Row
 from heliostat.zkvm.memory_scan import ScanResult
 from heliostat.zkvm.u16_chip import LookupCounts
 
-KINDS = ("is_reg", "is_prog", "is_stack", "is_heap", "is_input")
-_REGION_OF_KIND = {"is_reg": 0, "is_prog": REGION_PROGRAM, "is_stack": REGION_STACK,
-                   "is_heap": REGION_HEAP, "is_input": REGION_INPUT}  # fmt: skip
+KINDS = ("is_reg", "is_prog", "is_stack", "is_heap", "is_input", "is_out")
+_REGION_OF_KIND = {
+    "is_reg": 0,  # r0..r10 and the output cursor
+    "is_prog": REGION_PROGRAM,
+    "is_stack": REGION_STACK,
+    "is_heap": REGION_HEAP,
+    "is_input": REGION_INPUT,
+    "is_out": REGION_OUTPUT,
+}
 
 BOUNDARY = Layout()
 BOUNDARY.add("is_real")
@@ -54,8 +63,11 @@ BOUNDARY.add("t_final")
 for _k in KINDS:
     BOUNDARY.add(_k)
 BOUNDARY.add("is_r0")
+BOUNDARY.add("is_cur")
 BOUNDARY.add("vw_lo")
 BOUNDARY.add("vw_hi")
+BOUNDARY.add("hp_lo")  # heap: heap words − 1 − word = hp_lo + 2^16·hp_hi, hp_hi a byte
+BOUNDARY.add("hp_hi")
 BOUNDARY.add("has_next")
 BOUNDARY.add("gap_lo")
 BOUNDARY.add("gap_hi")
@@ -72,14 +84,14 @@ class BoundaryChip:
         return None
 
     def eval(self, ab: AirBuilder) -> None:
-        """Initial values by kind, sortedness, region bounds of zero-initialised words."""
+        """Constrain initial values by kind, sortedness, region bounds of zero-initialised words."""
         r = Row(ab.main.local, BOUNDARY)
         nxt = Row(ab.main.next, BOUNDARY)
         real = r.one("is_real")
         kind = {k: r.one(k) for k in KINDS}
         addr, vword, limit = r.one("addr"), r.one("vword"), r.one("limit")
         init, final = r.many("init"), r.many("final")
-        for name in ("is_real", *KINDS, "is_r0", "has_next"):
+        for name in ("is_real", *KINDS, "is_r0", "is_cur", "has_next"):
             ab.assert_bool(r.one(name), f"{name} is boolean")
         ab.assert_eq(sum_exprs(kind.values()), real, "one kind per real row")
         ab.assert_eq(
@@ -94,18 +106,32 @@ class BoundaryChip:
         ab.assert_zero(r.one("is_r0") * (1 - kind["is_reg"]), "r0 is a register")
         ab.assert_zero(r.one("is_r0") * addr, "r0 is register 0")
         ab.send(Bus.OUTPUT, [addr, *final], r.one("is_r0"), "final r0")
-        # whole words: registers, stack, heap
-        whole = kind["is_reg"] + kind["is_stack"] + kind["is_heap"]
-        ab.assert_zero(whole * (limit - 8), "registers, stack and heap words are whole")
+        is_cur = r.one("is_cur")
+        ab.assert_zero(is_cur * (1 - kind["is_reg"]), "the output cursor is a register cell")
+        ab.assert_zero(is_cur * (addr - OUTPUT_CURSOR), "the output cursor's address")
+        ab.send(Bus.OUTPUT, [addr, *final], is_cur, "output length")
+        # whole words: registers, stack, heap, output
+        zeroed = kind["is_stack"] + kind["is_heap"] + kind["is_out"]
+        whole = kind["is_reg"] + zeroed
+        ab.assert_zero(whole * (limit - 8), "registers, stack, heap and output words are whole")
         for k in range(4):
-            ab.assert_zero((kind["is_stack"] + kind["is_heap"]) * init[k], "stack/heap start 0")
+            ab.assert_zero(zeroed * init[k], "stack, heap and output start 0")
+        ab.send(Bus.U16, [vword], kind["is_out"], "output word < 2^16")
+        ab.send(Bus.OUTPUT_DATA, [addr, *final], kind["is_out"], "output word")
         # stack: word < 2^16 (two bytes) and bit 9 clear (frames alternate with gaps)
         lo, hi = r.one("vw_lo"), r.one("vw_hi")
         ab.assert_zero(kind["is_stack"] * (vword - lo - hi * 256), "stack word bytes")
         ab.send(Bus.BYTES, [lo, hi], kind["is_stack"], "stack word < 2^16")
         ab.send(Bus.BITWISE, [BitOp.AND, hi, 2, 0], kind["is_stack"], "not in a stack gap")
         heap_words = ab.public(pv.index("heap_size")) * pow(8, P - 2, P)
-        ab.send(Bus.U16, [heap_words - 1 - vword], kind["is_heap"], "inside the heap")
+        # inside the heap: the difference is below 2^24 (heaps up to 128 MiB); word indices
+        # are below 2^28, so a word past the heap's end would make it p − 2^28 or more
+        hp_lo, hp_hi = r.one("hp_lo"), r.one("hp_hi")
+        ab.assert_zero(
+            kind["is_heap"] * (heap_words - 1 - vword - hp_lo - hp_hi * 65536), "heap word"
+        )
+        ab.send(Bus.U16, [hp_lo], kind["is_heap"], "inside the heap (low)")
+        ab.send(Bus.BYTES, [hp_hi, 0], kind["is_heap"], "inside the heap (high)")
         # program and input words: the tables check the bounds and give value and limit
         data = [addr, limit, *init]
         ab.send(Bus.PROGRAM_DATA, data, kind["is_prog"], "program word")
@@ -143,13 +169,19 @@ def generate_boundary(
     for k in KINDS:
         t[:, BOUNDARY.index(k)] = region == _REGION_OF_KIND[k]
     t[:, BOUNDARY.index("is_r0")] = addr == 0
+    t[:, BOUNDARY.index("is_cur")] = addr == OUTPUT_CURSOR
+    lookups.u16(vword[region == REGION_OUTPUT])
     stack = region == REGION_STACK
     t[:, BOUNDARY.index("vw_lo")] = np.where(stack, vword & 0xFF, 0)
     t[:, BOUNDARY.index("vw_hi")] = np.where(stack, vword >> 8, 0)
     lookups.byte_pairs(vword[stack] & 0xFF, vword[stack] >> 8)
     lookups.bitwise(BitOp.AND, vword[stack] >> 8, np.full(int(stack.sum()), 2))
     heap = region == REGION_HEAP
-    lookups.u16(heap_size // 8 - 1 - vword[heap])
+    inside = heap_size // 8 - 1 - vword
+    t[:, BOUNDARY.index("hp_lo")] = np.where(heap, inside & 0xFFFF, 0)
+    t[:, BOUNDARY.index("hp_hi")] = np.where(heap, inside >> 16, 0)
+    lookups.u16(inside[heap] & 0xFFFF)
+    lookups.byte_pairs(inside[heap] >> 16, np.zeros(int(heap.sum()), np.int64))
     if n > 1:
         gap = addr[1:] - addr[:-1] - 1
         t[: n - 1, BOUNDARY.index("has_next")] = 1

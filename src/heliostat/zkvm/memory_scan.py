@@ -10,21 +10,27 @@ used in practice, and tests/zkvm/test_memory_scan.py checks that they agree.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
 from heliostat.zkvm.buses import (
+    MAX_OUTPUT,
     NUM_REGISTERS,
+    OUTPUT_CURSOR,
     REGION_HEAP,
     REGION_INPUT,
+    REGION_OUTPUT,
     REGION_PROGRAM,
     REGION_SHIFT,
     REGION_STACK,
     TS_GAP_BITS,
 )
 from heliostat.zkvm.errors import TraceGenerationError
+
+ScalarT = TypeVar("ScalarT", bound=np.generic)
 
 U64 = NDArray[np.uint64]
 I64 = NDArray[np.int64]
@@ -53,6 +59,8 @@ class InitialMemory:
         """(value, limit) of an address; raises for an unmapped one (a generator bug)."""
         if 0 <= addr < NUM_REGISTERS:
             return self.registers[addr], 8
+        if addr == OUTPUT_CURSOR:
+            return 0, 8
         region, vword = divmod(addr, REGION_SHIFT)
         offset = vword * 8
         if region in (REGION_PROGRAM, REGION_INPUT):
@@ -60,11 +68,11 @@ class InitialMemory:
             if offset < len(data):
                 chunk = data[offset : offset + 8]
                 return int.from_bytes(chunk, "little"), len(chunk)
-        elif region == REGION_STACK:
-            if vword < STACK_WORDS and not (vword >> 9) & 1:
-                return 0, 8
-        elif region == REGION_HEAP:
-            if offset + 8 <= self.heap_size:
+        else:
+            # stack frames without the gaps between them, heap below its size: zero-initialised
+            in_stack = region == REGION_STACK and vword < STACK_WORDS and not (vword >> 9) & 1
+            in_output = region == REGION_OUTPUT and offset < MAX_OUTPUT
+            if in_stack or in_output or (region == REGION_HEAP and offset + 8 <= self.heap_size):
                 return 0, 8
         raise TraceGenerationError("access to an unmapped word", got=hex(addr))
 
@@ -133,7 +141,7 @@ def _mask64(wmask: int) -> int:
 
 
 def scan_reference(batch: AccessBatch, memory: InitialMemory) -> ScanResult:
-    """The readable replay (one address at a time, in time order)."""
+    """Replay readably (one address at a time, in time order)."""
     n = len(batch)
     order = sorted(range(n), key=lambda i: (int(batch.addr[i]), int(batch.t[i])))
     old, new = [0] * n, [0] * n
@@ -150,8 +158,9 @@ def scan_reference(batch: AccessBatch, memory: InitialMemory) -> ScanResult:
             i = order[k]
             t = int(batch.t[i])
             if t <= last:
-                raise TraceGenerationError("two accesses to one address at one timestamp",
-                                           got=(hex(addr), t))  # fmt: skip
+                raise TraceGenerationError(
+                    "two accesses to one address at one timestamp", got=(hex(addr), t)
+                )
             while t - last - 1 >= GAP:
                 keep.append((addr, limit, value, last, last + GAP))
                 last += GAP
@@ -193,13 +202,15 @@ def _initial_word(
     program: NDArray[np.uint8],
     heap_size: np.int64,
     inp: NDArray[np.uint8],
-) -> tuple[np.uint64, np.int64, bool]:
+) -> tuple[np.uint64, np.int64, bool | np.bool_]:
     if addr < NUM_REGISTERS:
         return registers[addr], np.int64(8), addr >= 0
+    if addr == OUTPUT_CURSOR:
+        return np.uint64(0), np.int64(8), True
     region = addr // REGION_SHIFT
     vword = addr - region * REGION_SHIFT
     offset = vword * 8
-    if region == REGION_PROGRAM or region == REGION_INPUT:
+    if region in (REGION_PROGRAM, REGION_INPUT):
         data = program if region == REGION_PROGRAM else inp
         if offset < data.shape[0]:
             end = min(offset + 8, data.shape[0])
@@ -213,11 +224,13 @@ def _initial_word(
         return np.uint64(0), np.int64(8), ok
     if region == REGION_HEAP:
         return np.uint64(0), np.int64(8), offset + 8 <= heap_size
+    if region == REGION_OUTPUT:
+        return np.uint64(0), np.int64(8), offset < MAX_OUTPUT
     return np.uint64(0), np.int64(0), False
 
 
 @njit(cache=True)
-def _scan_kernel(  # type: ignore[misc]
+def _scan_kernel(
     addr: I64,
     t: I64,
     wmask: NDArray[np.uint8],
@@ -234,7 +247,7 @@ def _scan_kernel(  # type: ignore[misc]
     bnd_val: U64,  # (n, 2): init, final
     keep: I64,  # (cap, 4): addr, limit, t_prev, t
     keep_val: U64,
-) -> tuple[np.int64, np.int64, np.int64]:
+) -> tuple[int, int, int]:
     """Return (boundary rows, keep-alive rows, error index or −1)."""
     n = addr.shape[0]
     nb = 0
@@ -288,7 +301,7 @@ def _scan_kernel(  # type: ignore[misc]
 
 
 def scan(batch: AccessBatch, memory: InitialMemory) -> ScanResult:
-    """The numba replay; same result as `scan_reference`."""
+    """Replay in numba; same result as `scan_reference`."""
     n = len(batch)
     order = np.lexsort((batch.t, batch.addr)).astype(np.int64)
     regs = np.array(memory.registers, dtype=np.uint64)
@@ -304,9 +317,23 @@ def scan(batch: AccessBatch, memory: InitialMemory) -> ScanResult:
         keep = np.zeros((cap, 4), np.int64)
         keep_val = np.zeros(cap, np.uint64)
         nb, nk, err = _scan_kernel(
-            batch.addr, batch.t, batch.wmask, batch.wval, order, regs, program,
-            np.int64(memory.heap_size), inp, old, new, t_prev, bnd, bnd_val, keep, keep_val,
-        )  # fmt: skip
+            batch.addr,
+            batch.t,
+            batch.wmask,
+            batch.wval,
+            order,
+            regs,
+            program,
+            np.int64(memory.heap_size),
+            inp,
+            old,
+            new,
+            t_prev,
+            bnd,
+            bnd_val,
+            keep,
+            keep_val,
+        )
         if err == -2:
             cap *= 4
             continue
@@ -335,18 +362,23 @@ def scan(batch: AccessBatch, memory: InitialMemory) -> ScanResult:
 
 
 def with_all_registers(result: ScanResult, registers: tuple[int, ...]) -> ScanResult:
-    """Add boundary rows for registers nobody accessed (the public initialises all of them)."""
-    present = set(result.boundary_addr[result.boundary_addr < NUM_REGISTERS].tolist())
-    missing = [r for r in range(NUM_REGISTERS) if r not in present]
+    """Add boundary rows for registers nobody accessed (the public initialises all of them).
+
+    The output cursor is one of them: the public starts it at 0 and reads its final value.
+    """
+    cells = (*range(NUM_REGISTERS), OUTPUT_CURSOR)
+    present = set(result.boundary_addr[result.boundary_addr <= OUTPUT_CURSOR].tolist())
+    missing = [r for r in cells if r not in present]
     if not missing:
         return result
     m = np.array(missing, dtype=np.int64)
-    values = np.array([registers[r] for r in missing], dtype=np.uint64)
+    values = np.array([registers[r] if r < NUM_REGISTERS else 0 for r in missing], np.uint64)
     addr = np.concatenate([m, result.boundary_addr])
     order = np.argsort(addr, kind="stable")
 
-    def cat(extra: NDArray[np.generic], column: NDArray[np.generic]) -> NDArray[np.generic]:
-        return np.concatenate([extra.astype(column.dtype), column])[order]
+    def cat(extra: NDArray[np.generic], column: NDArray[ScalarT]) -> NDArray[ScalarT]:
+        joined: NDArray[ScalarT] = np.concatenate([extra.astype(column.dtype), column])
+        return joined[order]
 
     zeros = np.zeros(len(missing), dtype=np.int64)
     result.boundary_addr = cat(m, result.boundary_addr)

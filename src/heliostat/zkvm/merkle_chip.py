@@ -1,4 +1,4 @@
-"""The sparse Merkle proof of the image and input trees, and their commitment rows.
+"""The sparse Merkle proof of the image, input and output trees, and their commitment rows.
 
 Node rows: one per node on the paths from the touched leaves (program and input rows send
 their leaves on MERKLE at level 0) to the root. A row receives each child that is on a path
@@ -6,10 +6,10 @@ and takes the other as a free digest (committed by the root), compresses them (C
 sends itself one level up. Since the root is received once, every (level, index) has one row
 and every leaf one program or input row.
 
-Commitment table (fixed height 4, fixed columns mark row 0 the image and row 1 the input):
-each receives its tree's root at the public depth and shows compress(root, header) = the
-public hash, the header made of public values (commitment.py). Its rows always exist, so both
-hashes are always proven.
+Commitment table (fixed height 4, fixed columns mark row 0 the image, row 1 the input and
+row 2 the public output): each receives its tree's root at the public depth and shows
+compress(root, header) = the public hash, the header made of public values (commitment.py).
+Its rows always exist, so all three hashes are always proven.
 """
 
 from __future__ import annotations
@@ -18,9 +18,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from heliostat.stark.air import AirBuilder
+from heliostat.stark.symbolic import Expr
 from heliostat.zkvm import public_values as pv
 from heliostat.zkvm.buses import Bus
-from heliostat.zkvm.commitment import TREE_IMAGE, TREE_INPUT
+from heliostat.zkvm.commitment import TREE_IMAGE, TREE_INPUT, TREE_OUTPUT
 from heliostat.zkvm.layout import Layout, Row
 
 NODE = Layout()
@@ -60,36 +61,66 @@ _COMMIT_ROWS = 4
 
 
 class CommitmentChip:
-    """The image and input commitments."""
+    """The image, input and output commitments."""
 
     name = "commitment"
     width = 8
 
     def preprocessed_trace(self) -> NDArray[np.uint32]:
-        """Fixed columns (is_image, is_input)."""
-        fixed = np.zeros((_COMMIT_ROWS, 2), dtype=np.uint32)
+        """Return the fixed columns (is_image, is_input, is_output)."""
+        fixed = np.zeros((_COMMIT_ROWS, 3), dtype=np.uint32)
         fixed[0, 0] = 1
         fixed[1, 1] = 1
+        fixed[2, 2] = 1
         return fixed
 
     def eval(self, ab: AirBuilder) -> None:
         """Root at the public depth; compress(root, header) = the public hash."""
-        is_image, is_input = ab.preprocessed.local
+        is_image, is_input, is_output = ab.preprocessed.local
         root = ab.main.local
         p = {n: ab.public(i) for n, i in pv.FIELDS.items()}
-        depth = is_image * p["image_depth"] + is_input * p["input_depth"]
-        tree = is_image * TREE_IMAGE + is_input * TREE_INPUT
-        real = is_image + is_input
+        depth = (
+            is_image * p["image_depth"]
+            + is_input * p["input_depth"]
+            + is_output * p["output_depth"]
+        )
+        tree = is_image * TREE_IMAGE + is_input * TREE_INPUT + is_output * TREE_OUTPUT
+        real = is_image + is_input + is_output
         ab.receive(Bus.MERKLE, [tree, depth, 0, *root], real, "root")
         ro_len = p["ro_last"] * 8 + p["ro_tail"]
         input_len = p["input_last"] * 8 + p["input_tail"]
-        image_header = [p["image_depth"], p["entry_pc"], p["text_start"], p["text_len"], ro_len,
-                        0, 0, 0]  # fmt: skip
-        input_header = [p["input_depth"], input_len, p["heap_size"], p["budget"], 0, 0, 0, 0]
-        header = [is_image * a + is_input * b for a, b in zip(image_header, input_header,
-                                                              strict=True)]  # fmt: skip
-        digest = [is_image * p[f"image_hash_{k}"] + is_input * p[f"input_hash_{k}"]
-                  for k in range(8)]  # fmt: skip
+        image_header: list[Expr | int] = [
+            p["image_depth"],
+            p["entry_pc"],
+            p["text_start"],
+            p["text_len"],
+            ro_len,
+            0,
+            0,
+            0,
+        ]
+        input_header: list[Expr | int] = [
+            p["input_depth"],
+            input_len,
+            p["heap_size"],
+            p["budget"],
+            0,
+            0,
+            0,
+            0,
+        ]
+        output_len = p["output_len_0"] + p["output_len_1"] * 65536
+        output_header: list[Expr | int] = [p["output_depth"], output_len, 0, 0, 0, 0, 0, 0]
+        header = [
+            is_image * a + is_input * b + is_output * c
+            for a, b, c in zip(image_header, input_header, output_header, strict=True)
+        ]
+        digest = [
+            is_image * p[f"image_hash_{k}"]
+            + is_input * p[f"input_hash_{k}"]
+            + is_output * p[f"output_hash_{k}"]
+            for k in range(8)
+        ]
         ab.send(Bus.COMPRESS, [*root, *header, *digest], real, "sealed root")
 
 

@@ -45,8 +45,11 @@ class MulChip(InstructionChip):
     """Multiplication (immediate or register operand)."""
 
     name = "mul"
-    ops = tuple(operands.both_forms([("mul64", op.CLS_ALU64 | op.ALU_MUL),
-                                     ("mul32", op.CLS_ALU32 | op.ALU_MUL)]))  # fmt: skip
+    ops = tuple(
+        operands.both_forms(
+            [("mul64", op.CLS_ALU64 | op.ALU_MUL), ("mul32", op.CLS_ALU32 | op.ALU_MUL)]
+        )
+    )
 
     def define(self, layout: Layout) -> None:
         """Operands, their bytes, carries, sign of a 32-bit result."""

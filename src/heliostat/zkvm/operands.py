@@ -1,6 +1,7 @@
-"""The operands of a two-operand instruction: a = dst's old value, b = the immediate (K form)
-or the src register (X form), and r = the value written back to dst (a again for instructions
-that only read).
+"""The operands of a two-operand instruction, shared by the ALU, bitwise, shift and branch chips.
+
+a = dst's old value, b = the immediate (K form) or the src register (X form), and r = the
+value written back to dst (a again for instructions that only read).
 
 A chip handles both forms in one table: `b` holds the immediate on K rows (the FETCH message
 carries it there) and the register on X rows (read at ts). Shared by the arithmetic, bitwise,
@@ -104,16 +105,18 @@ def fill(
     imm: U64 | None = None,
     dst: NDArray[np.int64] | None = None,
 ) -> tuple[U64, U64, U64]:
-    """Fill the operand columns; return (a, b, r) as uint64 values. ``imm`` replaces the
-    decoded immediate of K rows; ``dst`` the dst register.
+    """Fill the operand columns; return (a, b, r) as uint64 values.
+
+    ``imm`` replaces the decoded immediate of K rows; ``dst`` the dst register.
     """
     n = len(rows)
     ones = np.ones(n, dtype=bool)
     x = is_x_rows(rows, ops)
     t[:, layout.index("dst")] = rows.dst if dst is None else dst
     d = results["dst"]
-    fill_access(t, layout, "d", d.old, d.new if writes else None, d.t_prev, rows.ts + 1, ones,
-                lookups)  # fmt: skip
+    fill_access(
+        t, layout, "d", d.old, d.new if writes else None, d.t_prev, rows.ts + 1, ones, lookups
+    )
     s = results["src"]
     t[:, layout.index("src")] = np.where(x, rows.src, 0)
     k_value = rows.imm if imm is None else imm

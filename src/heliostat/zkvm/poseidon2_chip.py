@@ -45,16 +45,18 @@ LAYOUT.add("m_comp")
 
 
 def external_linear(s: Sequence[Expr]) -> list[Expr]:
-    """The external layer on expressions (the reference's `_external_linear`)."""
-    chunks = [[sum_exprs(s[4 * k + c] * _MAT4[r][c] for c in range(4)) for r in range(4)]
-              for k in range(4)]  # fmt: skip
+    """Apply the external layer on expressions (the reference's `_external_linear`)."""
+    chunks = [
+        [sum_exprs(s[4 * k + c] * _MAT4[r][c] for c in range(4)) for r in range(4)]
+        for k in range(4)
+    ]
     flat = [x for chunk in chunks for x in chunk]
     sums = [sum_exprs(flat[4 * k + r] for k in range(4)) for r in range(4)]
     return [flat[i] + sums[i % 4] for i in range(WIDTH)]
 
 
 def internal_linear(s: Sequence[Expr]) -> list[Expr]:
-    """The internal layer on expressions."""
+    """Apply the internal layer on expressions."""
     total = sum_exprs(s)
     return [total + x * d for d, x in zip(INTERNAL_DIAGONAL, s, strict=True)]
 
@@ -70,7 +72,7 @@ class Poseidon2Chip:
         return None
 
     def eval(self, ab: AirBuilder) -> None:
-        """Rounds, output, lookups."""
+        """Constrain rounds, output, lookups."""
         r = Row(ab.main.local, LAYOUT)
         inp = r.many("input")
         state = external_linear(inp)
@@ -147,5 +149,5 @@ def generate(
 
 
 def outputs(rows: NDArray[np.int64]) -> NDArray[np.uint64]:
-    """The output states of generated rows."""
+    """Return the output states of generated rows."""
     return _ext(rows[:, LAYOUT.span(f"full{2 * HALF - 1}")].astype(np.uint64))

@@ -35,13 +35,47 @@ from heliostat.zkvm.layout import Layout, Row
 from heliostat.zkvm.u16_chip import LookupCounts
 
 MAX_WORDS = 1 << 16  # program regions up to 512 KiB (word indices are range-checked in 16 bits)
-FETCH_FIELDS = ("dst_f", "src_f", "off_f", "neg_f", "imm_f0", "imm_f1", "imm_f2", "imm_f3",
-                "target_f")  # fmt: skip
+FETCH_FIELDS = (
+    "dst_f",
+    "src_f",
+    "off_f",
+    "neg_f",
+    "imm_f0",
+    "imm_f1",
+    "imm_f2",
+    "imm_f3",
+    "target_f",
+)
 
 LAYOUT = Layout()
-for _name in ("is_real", "word", "is_text", "pc", "l0", "l1", "l2", "l3", "opcode", "regs",
-              "dst", "src", "s1", "s3", *FLAGS, "call_fn", "call_sys", "call_unres", "aux",
-              *FETCH_FIELDS, "m_fetch", "m_data", "limit", "is_last", "inv_last", "tag"):  # fmt: skip
+for _name in (
+    "is_real",
+    "word",
+    "is_text",
+    "pc",
+    "l0",
+    "l1",
+    "l2",
+    "l3",
+    "opcode",
+    "regs",
+    "dst",
+    "src",
+    "s1",
+    "s3",
+    *FLAGS,
+    "call_fn",
+    "call_sys",
+    "call_unres",
+    "aux",
+    *FETCH_FIELDS,
+    "m_fetch",
+    "m_data",
+    "limit",
+    "is_last",
+    "inv_last",
+    "tag",
+):
     LAYOUT.add(_name)
 
 
@@ -56,7 +90,7 @@ class ProgramChip:
         return None
 
     def eval(self, ab: AirBuilder) -> None:
-        """Decoding, normalisation, FETCH and PROGRAM_DATA."""
+        """Constrain decoding, normalisation, FETCH and PROGRAM_DATA."""
         r = Row(ab.main.local, LAYOUT)
         nxt = Row(ab.main.next, LAYOUT)
         c = {name: r.one(name) for name in LAYOUT.names()}
@@ -86,11 +120,17 @@ class ProgramChip:
         ab.assert_zero(real * (c["limit"] - 8 - c["is_last"] * (ro_tail - 8)), "limit of the word")
         ab.receive(
             Bus.PROGRAM_DATA,
-            [c["word"] + REGION_PROGRAM * REGION_SHIFT, c["limit"], c["l0"], c["l1"], c["l2"],
-             c["l3"]],
+            [
+                c["word"] + REGION_PROGRAM * REGION_SHIFT,
+                c["limit"],
+                c["l0"],
+                c["l1"],
+                c["l2"],
+                c["l3"],
+            ],
             c["m_data"],
             "data read",
-        )  # fmt: skip
+        )
         # text rows: slot index, decode flags, call resolution, normalised fields
         ab.assert_zero(text * (c["pc"] - c["word"] + text_start), "pc of a text word")
         ab.send(Bus.U16, [c["pc"]], text, "pc ≥ 0")

@@ -33,7 +33,7 @@ class ProofBundle:
 
 @functools.cache
 def proving_key(config: StarkConfig = DEFAULT) -> ProvingKey:
-    """The proving key of the zkVM machine under ``config`` (cached)."""
+    """Return the proving key of the zkVM machine under ``config`` (cached)."""
     return setup(zkvm_machine(), config)
 
 

@@ -3,7 +3,8 @@
 `PublicValues` is what `verify(proof, public_values)` takes. `to_fields` is the vector the
 STARK sees; `FIELDS` names every position. The image part describes the code image (entry,
 text position and length, region length); the input part what the execution started from;
-the output part how it ended.
+the output part how it ended and what it published (`heliostat_publish`, committed like the
+input).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from heliostat.stark.field import P
-from heliostat.zkvm.buses import NUM_REGISTERS, limbs
+from heliostat.zkvm.buses import MAX_OUTPUT, NUM_REGISTERS, limbs
 from heliostat.zkvm.errors import PublicValuesError
 from heliostat.zkvm.status import Status
 
@@ -33,11 +34,17 @@ _NAMES = [
     "heap_size",
     "input_last",  # last word of the input region (−1 mod p when the input is empty)
     "input_tail",
+    "input_read_only",  # 1: stores to the input region fault (a kernel's input), else 0
     *[f"reg{r}_{k}" for r in range(NUM_REGISTERS) for k in range(4)],
     "status",
     "final_pc",
     "cu_final",
     *[f"r0_{k}" for k in range(4)],
+    *[f"output_hash_{k}" for k in range(8)],  # commitment.output_commitment of the output
+    "output_depth",
+    "output_len_0",  # limbs of the output's length in bytes
+    "output_len_1",
+    "output_last",  # last word of the output (−1 mod p when it is empty)
 ]
 FIELDS: dict[str, int] = {name: i for i, name in enumerate(_NAMES)}
 COUNT = len(_NAMES)
@@ -69,6 +76,10 @@ class PublicValues:
     image_depth: int = 1
     input_hash: tuple[int, ...] = (0,) * 8
     input_depth: int = 1
+    output_hash: tuple[int, ...] = (0,) * 8  # commitment.output_commitment(published bytes)
+    output_depth: int = 1
+    output_len: int = 0
+    input_read_only: bool = False
 
     @property
     def compute_units(self) -> int:
@@ -76,12 +87,13 @@ class PublicValues:
         return self.budget - self.cu_final
 
     def to_fields(self) -> list[int]:
-        """The vector of field elements the STARK proves against."""
+        """Return the vector of field elements the STARK proves against."""
         if self.ro_len <= 0:
             raise PublicValuesError("empty program region")
         if len(self.registers) != NUM_REGISTERS:
-            raise PublicValuesError("initial registers", expected=NUM_REGISTERS,
-                                    got=len(self.registers))  # fmt: skip
+            raise PublicValuesError(
+                "initial registers", expected=NUM_REGISTERS, got=len(self.registers)
+            )
         v = {
             "entry_pc": self.entry_pc,
             "text_start": self.text_start,
@@ -104,6 +116,17 @@ class PublicValues:
             v[f"image_hash_{k}"] = self.image_hash[k]
             v[f"input_hash_{k}"] = self.input_hash[k]
         v["image_depth"] = self.image_depth
+        for k in range(8):
+            v[f"output_hash_{k}"] = self.output_hash[k]
+        v["output_depth"] = self.output_depth
+        v["input_read_only"] = int(bool(self.input_read_only))
+        if not 0 <= self.output_len <= MAX_OUTPUT:
+            raise PublicValuesError(
+                "output length out of range", expected=(0, MAX_OUTPUT), got=self.output_len
+            )
+        v["output_len_0"] = self.output_len & 0xFFFF
+        v["output_len_1"] = self.output_len >> 16
+        v["output_last"] = (self.output_len - 1) // 8
         v["input_depth"] = self.input_depth
         for r, value in enumerate(self.registers):
             for k, limb in enumerate(limbs(value)):

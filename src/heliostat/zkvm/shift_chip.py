@@ -40,10 +40,15 @@ class ShiftChip(InstructionChip):
     """Shifts (immediate or register operand)."""
 
     name = "shift"
-    ops = tuple(operands.both_forms(
-        [(f"{n}{w}", (op.CLS_ALU64 if w == 64 else op.CLS_ALU32) | code)
-         for n, code in _KINDS.items() for w in (64, 32)]
-    ))  # fmt: skip
+    ops = tuple(
+        operands.both_forms(
+            [
+                (f"{n}{w}", (op.CLS_ALU64 if w == 64 else op.CLS_ALU32) | code)
+                for n, code in _KINDS.items()
+                for w in (64, 32)
+            ]
+        )
+    )
 
     def define(self, layout: Layout) -> None:
         """Operands, amount, byte parts, fill, result bytes."""
@@ -56,8 +61,10 @@ class ShiftChip(InstructionChip):
     def constrain(self, ab: AirBuilder, row: Row, fe: FrameEval) -> None:
         """Amount, byte shifts, selection by sq, fill, result."""
         o = operands.Operands(row)
-        c = {n: row.one(n) for n in ("blo", "bhi", "s", "sq", "sr", "top", "sign", "sfill",
-                                     "flo", "fhi")}  # fmt: skip
+        c = {
+            n: row.one(n)
+            for n in ("blo", "bhi", "s", "sq", "sr", "top", "sign", "sfill", "flo", "fhi")
+        }
         e, xa, lo, hi, rb = (row.many(n) for n in ("e", "xa", "lo", "hi", "rb"))
         is64 = fe.any_of("lsh64", "rsh64", "arsh64")
         is32 = fe.any_of("lsh32", "rsh32", "arsh32")
@@ -66,8 +73,12 @@ class ShiftChip(InstructionChip):
         # amount
         ab.assert_eq(o.b[0], c["blo"] + c["bhi"] * 256, "low limb of b")
         ab.send(Bus.BYTES, [c["blo"], c["bhi"]], fe.active, "low bytes of b")
-        ab.send(Bus.BITWISE, [BitOp.AND, c["blo"], is64 * 63 + is32 * 31, c["s"]], fe.active,
-                "amount mask")  # fmt: skip
+        ab.send(
+            Bus.BITWISE,
+            [BitOp.AND, c["blo"], is64 * 63 + is32 * 31, c["s"]],
+            fe.active,
+            "amount mask",
+        )
         ab.send(Bus.DIV8, [c["s"], c["sq"], c["sr"]], fe.active, "amount = 8·sq + sr")
         for m in range(8):
             ab.assert_bool(e[m], f"byte shift {m} is boolean")
@@ -90,12 +101,19 @@ class ShiftChip(InstructionChip):
                 if j >= width:
                     ab.assert_zero(flag * rb[j], f"{8 * width}-bit result byte {j} is 0")
                     continue
-                left = sum_exprs(e[m] * (self._part(lo, j - m, width, None)
-                                         + self._part(hi, j - m - 1, width, None))
-                                 for m in range(8))  # fmt: skip
-                rgt = sum_exprs(e[m] * (self._part(lo, j + m, width, c["flo"])
-                                        + self._part(hi, j + m + 1, width, c["fhi"]))
-                                for m in range(8))  # fmt: skip
+                left = sum_exprs(
+                    e[m]
+                    * (self._part(lo, j - m, width, None) + self._part(hi, j - m - 1, width, None))
+                    for m in range(8)
+                )
+                rgt = sum_exprs(
+                    e[m]
+                    * (
+                        self._part(lo, j + m, width, c["flo"])
+                        + self._part(hi, j + m + 1, width, c["fhi"])
+                    )
+                    for m in range(8)
+                )
                 ab.assert_zero(
                     flag * (rb[j] - left - right * (rgt - left)), f"{8 * width}-bit byte {j}"
                 )
@@ -138,9 +156,18 @@ class ShiftChip(InstructionChip):
         xa = operands.byte_columns(a)
         lo, hi = shift_parts(xa, sr[:, None], right[:, None])
         flo, fhi = shift_parts(sfill * 255, sr, right)
-        for name, v in (("blo", blo), ("bhi", bhi), ("s", s), ("sq", sq), ("sr", sr),
-                        ("top", top), ("sign", sign), ("sfill", sfill), ("flo", flo),
-                        ("fhi", fhi)):  # fmt: skip
+        for name, v in (
+            ("blo", blo),
+            ("bhi", bhi),
+            ("s", s),
+            ("sq", sq),
+            ("sr", sr),
+            ("top", top),
+            ("sign", sign),
+            ("sfill", sfill),
+            ("flo", flo),
+            ("fhi", fhi),
+        ):
             t[:, lay.index(name)] = v
         t[np.arange(n), lay.span("e").start + sq] = 1
         t[:, lay.span("xa")] = xa

@@ -1,12 +1,15 @@
-"""Syscalls without a memory effect: sol_log_, sol_log_64_, sol_log_compute_units_,
-sol_log_pubkey, and the two that stop the program, sol_panic_ and abort.
+"""Syscalls without a memory effect: the log syscalls, the kernel's receipt, panic and abort.
+
+The logs are sol_log_, sol_log_64_, sol_log_compute_units_ and sol_log_pubkey; the kernel's
+`heliostat_receipt(ptr, len)` (a side channel to the sequencer, cost 0) is one more of them;
+sol_panic_ and abort stop the program.
 
 A row is a `call imm` whose key is the syscall's (the flag fixes it in the FETCH message).
 It reads the argument registers it needs, proves that the range a log reads is mapped
 (slice_check), charges the cost (sol_log_: max(100, len), proven with a comparison; the
-others 100; sol_panic_: len; abort: 0) and writes r0 = 0, or halts with SYSCALL_PANIC or
-SYSCALL_ABORT. What a log prints has no state effect and is not proven (nor is sol_log_'s
-UTF-8 check: docs/zkvm.md, known gaps).
+others 100; sol_panic_: len; abort and heliostat_receipt: 0) and writes r0 = 0, or halts
+with SYSCALL_PANIC or SYSCALL_ABORT. What a log or receipt carries has no state effect and is
+not proven (nor is sol_log_'s UTF-8 check: docs/zkvm.md, known gaps).
 """
 
 from __future__ import annotations
@@ -35,8 +38,18 @@ from heliostat.zkvm.layout import Layout, Row
 from heliostat.zkvm.status import Status
 from heliostat.zkvm.u16_chip import LookupCounts
 
-NAMES = ("sol_log_", "sol_log_64_", "sol_log_compute_units_", "sol_log_pubkey", "sol_panic_",
-         "abort")  # fmt: skip
+NAMES = (
+    "sol_log_",
+    "sol_log_64_",
+    "sol_log_compute_units_",
+    "sol_log_pubkey",
+    "sol_panic_",
+    "abort",
+    "heliostat_receipt",
+)
+# the syscalls that read the range (r1, r2): with a length in r2, or 32 bytes (a pubkey)
+WITH_LEN = ("sol_log_", "sol_panic_", "heliostat_receipt")
+READS = (*WITH_LEN, "sol_log_pubkey")
 LOG_MIN_COST = 100
 
 
@@ -76,18 +89,21 @@ class SyscallLogChip(InstructionChip):
         """Arguments, slice, cost, r0 or halt."""
         f = {n: fe.flag(n) for n in NAMES}
         log, pubkey, panic = f["sol_log_"], f["sol_log_pubkey"], f["sol_panic_"]
+        receipt = f["heliostat_receipt"]
         r1, r2, r0 = row.many("r1_old"), row.many("r2_old"), row.many("r0_old")
         cost, big, empty = row.one("cost"), row.one("big"), row.one("empty")
-        with_len = log + panic
+        with_len = log + panic + receipt
         ab.assert_zero(with_len * r2[2], "length below 2^32")
         ab.assert_zero(with_len * r2[3], "length below 2^48")
         length = with_len * (r2[0] + r2[1] * 65536) + pubkey * 32
-        reads = log + pubkey + panic
+        reads = log + pubkey + panic + receipt
         ab.assert_bool(empty, "empty is boolean")
         ab.assert_zero(empty * length, "empty ⇒ length 0")
         ab.assert_zero(reads - empty - length * row.one("inv_n"), "length 0 ⇒ empty")
         ab.assert_zero(empty * (1 - reads), "only ranges can be empty")
-        slice_check.constrain(ab, row, "sl", r1, length, reads - empty, region_lengths(ab))
+        slice_check.constrain(
+            ab, row, "sl", r1, length, reads - empty, region_lengths(ab), n_hi=with_len * r2[1]
+        )
         # cost: max(100, len) for sol_log_, proven by the sign of len − 100
         ab.assert_bool(big, "big is boolean")
         n = r2[0] + r2[1] * 65536
@@ -107,16 +123,17 @@ class SyscallLogChip(InstructionChip):
         stops = panic + f["abort"]
         access(ab, 0, r0, [0, 0, 0, 0], row.one("r0_t"), ts + 1, fe.active - stops, "r0")
         syscall_fetch(fe, NAMES)
-        fe.send_state(fe.pc + 1, cost=cost + 1, ts_step=TS_STEP_SYSCALL,
-                      multiplicity=fe.active - stops)  # fmt: skip
+        fe.send_state(
+            fe.pc + 1, cost=cost + 1, ts_step=TS_STEP_SYSCALL, multiplicity=fe.active - stops
+        )
         fe.send_halt(Status.SYSCALL_PANIC, panic, cost=cost + 1)
         fe.send_halt(Status.SYSCALL_ABORT, f["abort"], cost=cost + 1)
 
     def accesses(self, rows: StepRows) -> Sequence[Slot]:
         """r1, r2 at ts; r0 at ts + 1."""
         names = np.array(NAMES)[rows.op]
-        reads = np.isin(names, ["sol_log_", "sol_log_pubkey", "sol_panic_"])
-        with_len = np.isin(names, ["sol_log_", "sol_panic_"])
+        reads = np.isin(names, READS)
+        with_len = np.isin(names, WITH_LEN)
         stops = np.isin(names, ["sol_panic_", "abort"])
         n = len(rows)
         return [
@@ -131,8 +148,8 @@ class SyscallLogChip(InstructionChip):
         """Arguments from the scan; slice, cost."""
         lay = self.layout
         names = np.array(NAMES)[rows.op]
-        reads = np.isin(names, ["sol_log_", "sol_log_pubkey", "sol_panic_"])
-        with_len = np.isin(names, ["sol_log_", "sol_panic_"])
+        reads = np.isin(names, READS)
+        with_len = np.isin(names, WITH_LEN)
         stops = np.isin(names, ["sol_panic_", "abort"])
         r1, r2, r0 = results["r1"], results["r2"], results["r0"]
         fill_access(t, lay, "r1", r1.old, None, r1.t_prev, rows.ts, reads, lookups)

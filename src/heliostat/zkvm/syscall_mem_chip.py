@@ -36,9 +36,37 @@ from heliostat.zkvm.u16_chip import LookupCounts
 NAMES = ("sol_memcpy_", "sol_memmove_", "sol_memset_")
 MEM_OP_BASE = 10
 BYTES_PER_UNIT = 250
-_SCALARS = ("cq", "crem", "big", "c_lo", "c_hi", "cost", "empty", "inv_n", "dir", "same",
-            "inv_same", "o_lo", "o_hi", "v_lo", "v_hi", "dq", "dk", "sq", "sk", "bs", "e0", "e1",
-            "eq", "ek", "wf", "ef", "fill", "fill_hi", "t_end")  # fmt: skip
+_SCALARS = (
+    "cq",
+    "crem",
+    "big",
+    "c_lo",
+    "c_hi",
+    "cost",
+    "empty",
+    "inv_n",
+    "dir",
+    "same",
+    "inv_same",
+    "o_lo",
+    "o_hi",
+    "v_lo",
+    "v_hi",
+    "dq",
+    "dk",
+    "sq",
+    "sk",
+    "bs",
+    "e0",
+    "e1",
+    "eq",
+    "ek",
+    "wf",
+    "ef",
+    "fill",
+    "fill_hi",
+    "t_end",
+)
 
 
 class SyscallMemChip(InstructionChip):
@@ -48,7 +76,7 @@ class SyscallMemChip(InstructionChip):
     ops = tuple(Op(n, op.CALL_IMM) for n in NAMES)
 
     def define(self, layout: Layout) -> None:
-        """Registers, cost, ranges, direction, the chain's start."""
+        """Define registers, cost, ranges, direction, the chain's start."""
         for r in ("r1", "r2", "r3", "r0"):
             layout.add(f"{r}_old", 4)
             layout.add(f"{r}_t")
@@ -86,8 +114,8 @@ class SyscallMemChip(InstructionChip):
         ab.assert_zero(fe.active * (c["cost"] - big * c["cq"] - (1 - big) * MEM_OP_BASE), "cost")
         # ranges
         lengths = region_lengths(ab)
-        slice_check.constrain(ab, row, "sd", r1, n, work, lengths, store=1)
-        slice_check.constrain(ab, row, "ss", r2, n, move_work, lengths)
+        slice_check.constrain(ab, row, "sd", r1, n, work, lengths, n_hi=r3[1], store=1)
+        slice_check.constrain(ab, row, "ss", r2, n, move_work, lengths, n_hi=r3[1])
         # direction and overlap (same region only: ranges in different regions are far apart)
         ab.assert_zero(c["same"] * (r1[2] - r2[2]), "same region")
         ab.assert_zero(moves - c["same"] - (r1[2] - r2[2]) * c["inv_same"], "regions differ")
@@ -124,8 +152,12 @@ class SyscallMemChip(InstructionChip):
         ab.assert_zero(work * (c["wf"] - (1 - d) * w_dst - d * w_end), "first word of the chain")
         ab.assert_zero(work * (c["ef"] - (1 - d) * c["dk"] - d * (c["ek"] + 1)), "first edge")
         kind = moves * KIND_MOVE + st * KIND_SET
-        ab.send(Bus.COPY, [ts, kind, d, n, q, s_val, st * c["fill"], c["wf"], c["ef"], 0, ts + 2],
-                work, "start the copy")  # fmt: skip
+        ab.send(
+            Bus.COPY,
+            [ts, kind, d, n, q, s_val, st * c["fill"], c["wf"], c["ef"], 0, ts + 2],
+            work,
+            "start the copy",
+        )
         ab.receive(Bus.COPY_DONE, [ts, c["t_end"]], work, "copy done")
         ab.assert_zero(empty * (c["t_end"] - ts - 2), "an empty copy takes no time")
         # registers, r0 = 0, next state
@@ -134,8 +166,9 @@ class SyscallMemChip(InstructionChip):
         access(ab, 3, r3, r3, row.one("r3_t"), ts, fe.active, "r3")
         access(ab, 0, r0, [0, 0, 0, 0], row.one("r0_t"), ts + 1, fe.active, "r0")
         syscall_fetch(fe, NAMES)
-        fe.send_state(fe.pc + 1, cost=c["cost"] + 1, ts_step=0, multiplicity=None,
-                      ts_next=c["t_end"])  # fmt: skip
+        fe.send_state(
+            fe.pc + 1, cost=c["cost"] + 1, ts_step=0, multiplicity=None, ts_next=c["t_end"]
+        )
 
     def accesses(self, rows: StepRows) -> Sequence[Slot]:
         """r1..r3 at ts, r0 at ts + 1."""
@@ -156,8 +189,7 @@ class SyscallMemChip(InstructionChip):
         res = {r: results[r] for r in ("r1", "r2", "r3", "r0")}
         for r in ("r1", "r2", "r3"):
             fill_access(t, lay, r, res[r].old, None, res[r].t_prev, rows.ts, ones, lookups)
-        fill_access(t, lay, "r0", res["r0"].old, None, res["r0"].t_prev, rows.ts + 1, ones,
-                    lookups)  # fmt: skip
+        fill_access(t, lay, "r0", res["r0"].old, None, res["r0"].t_prev, rows.ts + 1, ones, lookups)
         names = np.array(NAMES)[rows.op]
         moves = names != "sol_memset_"
         cpy = names == "sol_memcpy_"
@@ -187,28 +219,39 @@ class SyscallMemChip(InstructionChip):
         w_dst = region_d * REGION_SHIFT + (off_d >> 3)
         w_end = region_d * REGION_SHIFT + (end >> 3)
         values = {
-            "cq": cq, "crem": crem, "big": big, "c_lo": cmp_q & 0xFFFF, "c_hi": cmp_q >> 16,
-            "cost": rows.extra["units"], "empty": empty, "inv_n": inverse_or_zero(n),
-            "dir": backward, "same": same,
+            "cq": cq,
+            "crem": crem,
+            "big": big,
+            "c_lo": cmp_q & 0xFFFF,
+            "c_hi": cmp_q >> 16,
+            "cost": rows.extra["units"],
+            "empty": empty,
+            "inv_n": inverse_or_zero(n),
+            "dir": backward,
+            "same": same,
             "inv_same": np.where(moves & ~same, inverse_or_zero(region_d - region_s), 0),
-            "o_lo": np.where(same, order & 0xFFFF, 0), "o_hi": np.where(same, order >> 16, 0),
+            "o_lo": np.where(same, order & 0xFFFF, 0),
+            "o_hi": np.where(same, order >> 16, 0),
             "v_lo": np.where(no_overlap, gap & 0xFFFF, 0),
             "v_hi": np.where(no_overlap, gap >> 16, 0),
-            "dq": np.where(work, (dst & 0xFFFF) >> 3, 0), "dk": np.where(work, dk, 0),
+            "dq": np.where(work, (dst & 0xFFFF) >> 3, 0),
+            "dk": np.where(work, dk, 0),
             "sq": np.where(moves & work, (src & 0xFFFF) >> 3, 0),
-            "sk": np.where(moves & work, sk, 0), "bs": np.where(moves & work, bs, 0),
-            "e0": np.where(backward, end & 0xFFFF, 0), "e1": np.where(backward, end >> 16, 0),
+            "sk": np.where(moves & work, sk, 0),
+            "bs": np.where(moves & work, bs, 0),
+            "e0": np.where(backward, end & 0xFFFF, 0),
+            "e1": np.where(backward, end >> 16, 0),
             "eq": np.where(backward, (end & 0xFFFF) >> 3, 0),
             "ek": np.where(backward, end & 7, 0),
             "wf": np.where(work, np.where(backward, w_end, w_dst), 0),
             "ef": np.where(work, np.where(backward, (end & 7) + 1, dk), 0),
-            "fill": (src & 0xFF), "fill_hi": (src & 0xFFFF) >> 8,
+            "fill": (src & 0xFF),
+            "fill_hi": (src & 0xFFFF) >> 8,
             "t_end": rows.extra["t_end"],
-        }  # fmt: skip
+        }
         for name, v in values.items():
             t[:, col[name]] = v
-        lookups.u16(np.concatenate([crem, BYTES_PER_UNIT - 1 - crem, cmp_q & 0xFFFF,
-                                    cmp_q >> 16]))  # fmt: skip
+        lookups.u16(np.concatenate([crem, BYTES_PER_UNIT - 1 - crem, cmp_q & 0xFFFF, cmp_q >> 16]))
         lookups.u16(np.concatenate([order[same] & 0xFFFF, order[same] >> 16]))
         lookups.u16(np.concatenate([gap[no_overlap] & 0xFFFF, gap[no_overlap] >> 16]))
         lookups.div8(dst[work] & 0xFFFF)

@@ -19,6 +19,7 @@ from heliostat.stark.air import AirBuilder
 from heliostat.stark.field import P
 from heliostat.svm import opcodes as op
 from heliostat.svm.syscalls.poseidon2 import NAME, POSEIDON2_PERMUTE_COST
+from heliostat.zkvm import public_values as pv
 from heliostat.zkvm.buses import REGION_SHIFT, Bus
 from heliostat.zkvm.chip import I64, InstructionChip, Slot, SlotResult, read_slot, write_slot
 from heliostat.zkvm.frame import (
@@ -68,6 +69,8 @@ class SyscallPoseidon2Chip(InstructionChip):
         ab.assert_zero(on * (r1[2] - 1 - rb0 - rb1 * 2), "state in regions 1–4")
         ab.assert_zero(on * r1[3], "state below 2^48")
         ab.assert_zero(on * (1 - rb0) * (1 - rb1), "state not in the program region")
+        read_only = ab.public(pv.index("input_read_only"))
+        ab.assert_zero(on * rb0 * rb1 * read_only, "state not in a read-only input")
         ab.send(Bus.DIV8, [r1[0], q, 0], on, "state 8-byte aligned")
         ab.send(Bus.U16_MSB, [r1[1], 0], on, "state offset below 2^31")
         word = r1[2] * REGION_SHIFT + r1[1] * 8192 + q
@@ -86,8 +89,16 @@ class SyscallPoseidon2Chip(InstructionChip):
             ab.assert_zero(nlo * (1 - (TOP - nhi) * row.many("inv_out")[i]), f"output {i} < p")
         ab.send(Bus.PERMUTE, [*inputs, *outputs], on, "the permutation")
         for j in range(WORDS):
-            access(ab, word + j, old[4 * j : 4 * j + 4], new[4 * j : 4 * j + 4],
-                   row.many("m_t")[j], ts + 1, on, f"state word {j}")  # fmt: skip
+            access(
+                ab,
+                word + j,
+                old[4 * j : 4 * j + 4],
+                new[4 * j : 4 * j + 4],
+                row.many("m_t")[j],
+                ts + 1,
+                on,
+                f"state word {j}",
+            )
         access(ab, 1, r1, r1, row.one("r1_t"), ts, on, "r1")
         access(ab, 0, r0, [0, 0, 0, 0], row.one("r0_t"), ts + 1, on, "r0")
         syscall_fetch(fe, [NAME])
@@ -107,7 +118,7 @@ class SyscallPoseidon2Chip(InstructionChip):
     def fill_body(
         self, t: I64, rows: StepRows, results: dict[str, SlotResult], lookups: LookupCounts
     ) -> None:
-        """Registers, words, inverses."""
+        """Fill registers, words, inverses."""
         lay, n = self.layout, len(rows)
         ones = np.ones(n, dtype=bool)
         r1 = results["r1"]

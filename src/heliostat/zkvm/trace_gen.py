@@ -35,7 +35,15 @@ from heliostat.zkvm import (
     poseidon2_chip,
     program_chip,
 )
-from heliostat.zkvm.buses import FRAME_STRIDE, TS_START, TS_STEP, TS_STEP_SYSCALL
+from heliostat.zkvm.buses import (
+    FRAME_STRIDE,
+    OUTPUT_VADDR,
+    REGION_OUTPUT,
+    REGION_SHIFT,
+    TS_START,
+    TS_STEP,
+    TS_STEP_SYSCALL,
+)
 from heliostat.zkvm.call_chip import CallChip, FrameEvents, frame_scan
 from heliostat.zkvm.chip import InstructionChip, Slot, SlotResult, read_slot
 from heliostat.zkvm.errors import UnsupportedExecutionError
@@ -56,6 +64,7 @@ from heliostat.zkvm.memory_scan import (
     word_address,
     word_limits,
 )
+from heliostat.zkvm.output_chip import OUTPUT, generate_output
 from heliostat.zkvm.public_values import PublicValues
 from heliostat.zkvm.status import Status
 from heliostat.zkvm.u16_chip import LookupCounts
@@ -64,8 +73,14 @@ U32 = NDArray[np.uint32]
 I64 = NDArray[np.int64]
 U64 = NDArray[np.uint64]
 _FAMILY = {o: info.family for o, info in op.OPCODES.items()}
-_WRITES_DST = {op.Family.ALU32, op.Family.ALU64, op.Family.NEG, op.Family.ENDIAN,
-               op.Family.LDDW, op.Family.LOAD}  # fmt: skip
+_WRITES_DST = {
+    op.Family.ALU32,
+    op.Family.ALU64,
+    op.Family.NEG,
+    op.Family.ENDIAN,
+    op.Family.LDDW,
+    op.Family.LOAD,
+}
 
 
 @dataclass
@@ -79,8 +94,9 @@ class MachineTrace:
 
 
 def _decode_steps(ex: Execution) -> tuple[StepRows, int, int]:
-    """The VM's step rows with the decoded instruction, timestamps and meter; and the
-    timestamp and meter after the last of them.
+    """Return the VM's step rows with decoded instruction, timestamps and meter.
+
+    Also return the timestamp and meter after the last of them.
     """
     trace = ex.result.trace
     assert trace is not None  # Execution checks it
@@ -92,6 +108,9 @@ def _decode_steps(ex: Execution) -> tuple[StepRows, int, int]:
     cost = np.ones(n, dtype=np.int64)
     ts_step = np.full(n, TS_STEP, dtype=np.int64)
     sys_index = np.full(n, -1, dtype=np.int64)
+    cursor = np.zeros(n, dtype=np.int64)  # publishes: the output's length before the call
+    publish_len = np.zeros(n, dtype=np.int64)
+    published = 0
     for k, event in enumerate(trace.syscalls):
         if event.r0 is None:  # the failing syscall has no step row
             continue
@@ -101,6 +120,12 @@ def _decode_steps(ex: Execution) -> tuple[StepRows, int, int]:
             dst, length = event.args[0], event.args[2]
             words = (dst + length - 1) // 8 - dst // 8 + 1 if length else 0
             ts_step[event.step] = 2 + 2 * words
+        if event.name == PUBLISH:  # a copy to the output at the cursor
+            length = event.args[1]
+            cursor[event.step], publish_len[event.step] = published, length
+            words = (published + length - 1) // 8 - published // 8 + 1 if length else 0
+            ts_step[event.step] = 2 + 2 * words
+            published += length
         sys_index[event.step] = k
     ts = TS_START + np.concatenate([[0], np.cumsum(ts_step)]).astype(np.int64)
     cu = ex.budget - np.concatenate([[0], np.cumsum(cost)]).astype(np.int64)
@@ -128,14 +153,18 @@ def _decode_steps(ex: Execution) -> tuple[StepRows, int, int]:
             "sys": sys_index,
             "units": cost - 1,
             "t_end": t_end,
+            "cursor": cursor,
+            "publish_len": publish_len,
         },
     )
     return rows, int(ts[n]), int(cu[n])
 
 
 def _replay(ex: Execution, rows: StepRows) -> tuple[U64, list[int]]:
-    """Replay the register file: what each returning exit restores (r6–r9, r10) and the
-    registers after the last recorded step.
+    """Replay the register file.
+
+    Return what each returning exit restores (r6–r9, r10) and the registers after the last
+    recorded step.
     """
     regs = list(ex.registers)
     frames: list[list[int]] = []
@@ -163,7 +192,7 @@ def _replay(ex: Execution, rows: StepRows) -> tuple[U64, list[int]]:
 def _one_row(
     ex: Execution, rows: StepRows, regs: list[int], result: int, ts: int, cu: int
 ) -> StepRows:
-    """The faulting instruction as a step row (it halts; nothing follows it)."""
+    """Return the faulting instruction as a step row (it halts; nothing follows it)."""
     fault = ex.result.fault
     assert fault is not None and fault.pc is not None
     pc = int(fault.pc)
@@ -171,31 +200,48 @@ def _one_row(
     imm = int(ins[C_IMM]) & (2**64 - 1)
     n = len(rows)
     one = StepRows(
-        step=np.array([n]), pc=np.array([pc]), ts=np.array([ts]), cu=np.array([cu]),
-        op=np.zeros(1, np.int64), opcode=np.array([int(ins[C_OPC])]),
-        dst=np.array([int(ins[C_DST])]), src=np.array([int(ins[C_SRC])]),
-        off=np.array([int(ins[C_OFF])]), imm=np.array([imm], dtype=np.uint64),
+        step=np.array([n]),
+        pc=np.array([pc]),
+        ts=np.array([ts]),
+        cu=np.array([cu]),
+        op=np.zeros(1, np.int64),
+        opcode=np.array([int(ins[C_OPC])]),
+        dst=np.array([int(ins[C_DST])]),
+        src=np.array([int(ins[C_SRC])]),
+        off=np.array([int(ins[C_OFF])]),
+        imm=np.array([imm], dtype=np.uint64),
         dst_in=np.array([regs[int(ins[C_DST])]], np.uint64),
         src_in=np.array([regs[int(ins[C_SRC])]], np.uint64),
-        result=np.array([result], np.uint64), next_pc=np.array([-1]),
-        mem_addr=np.zeros(1, np.uint64), mem=np.zeros(1, np.int64),
-        extra={"aux": np.array([int(ins[C_AUX])]), "sys": np.array([-1]),
-               "frame": np.zeros((1, 5), np.int64), "limit": np.zeros(1, np.int64),
-               "fend": np.zeros(1, np.int64), "limit1": np.zeros(1, np.int64),
-               "units": np.zeros(1, np.int64), "t_end": np.array([ts + 2])},
-    )  # fmt: skip
+        result=np.array([result], np.uint64),
+        next_pc=np.array([-1]),
+        mem_addr=np.zeros(1, np.uint64),
+        mem=np.zeros(1, np.int64),
+        extra={
+            "aux": np.array([int(ins[C_AUX])]),
+            "sys": np.array([-1]),
+            "frame": np.zeros((1, 5), np.int64),
+            "limit": np.zeros(1, np.int64),
+            "fend": np.zeros(1, np.int64),
+            "limit1": np.zeros(1, np.int64),
+            "units": np.zeros(1, np.int64),
+            "t_end": np.array([ts + 2]),
+        },
+    )
     return one
 
 
 def _concat(a: StepRows, b: StepRows) -> StepRows:
-    parts = {name: np.concatenate([getattr(a, name), getattr(b, name)])
-             for name in a.__dataclass_fields__ if name != "extra"}  # fmt: skip
+    parts = {
+        name: np.concatenate([getattr(a, name), getattr(b, name)])
+        for name in a.__dataclass_fields__
+        if name != "extra"
+    }
     extra = {k: np.concatenate([a.extra[k], b.extra[k]]) for k in b.extra if k in a.extra}
     return StepRows(**parts, extra=extra)
 
 
 def names_of(ex: Execution) -> list[str]:
-    """The names of the syscalls called, in order."""
+    """Return the names of the syscalls called, in order."""
     trace = ex.result.trace
     return [e.name for e in trace.syscalls] if trace is not None else []
 
@@ -242,13 +288,14 @@ def _plan(ex: Execution, regs: list[int]) -> _FaultPlan | None:
         if event is not None and isinstance(fault.cause, AbortError | PanicError):
             status = Status.SYSCALL_ABORT if event.name == "abort" else Status.SYSCALL_PANIC
             return _FaultPlan(status, syscall=event.name, units=event.units)
-        raise UnsupportedExecutionError("no proof for this syscall failure",
-                                        got=type(fault.cause).__name__)  # fmt: skip
+        raise UnsupportedExecutionError(
+            "no proof for this syscall failure", got=type(fault.cause).__name__
+        )
     raise UnsupportedExecutionError("no proof for this fault", got=type(fault).__name__)
 
 
 def _route(rows: StepRows, chips: list[InstructionChip]) -> I64:
-    """The index of the chip that proves each row."""
+    """Return the index of the chip that proves each row."""
     table = np.full(256, -1, dtype=np.int64)
     names = [c.name for c in chips]
     for k, chip in enumerate(chips):
@@ -276,8 +323,9 @@ def _route(rows: StepRows, chips: list[InstructionChip]) -> I64:
 
 def _route_syscalls(rows: StepRows, mask: NDArray[np.bool_], chips: list[InstructionChip]) -> I64:
     """Syscall rows go to the chip that has an operation named after the syscall."""
-    owner = {o.name: k for k, chip in enumerate(chips) if chip.name.startswith("sys")
-             for o in chip.ops}  # fmt: skip
+    owner = {
+        o.name: k for k, chip in enumerate(chips) if chip.name.startswith("sys") for o in chip.ops
+    }
     names = rows.extra["sys_name"]
     out = np.full(int(mask.sum()), -1, dtype=np.int64)
     for i, name in enumerate(names[mask].tolist()):
@@ -288,17 +336,39 @@ def _route_syscalls(rows: StepRows, mask: NDArray[np.bool_], chips: list[Instruc
 
 
 COPY_SYSCALLS = ("sol_memcpy_", "sol_memmove_", "sol_memset_")
+PUBLISH = "heliostat_publish"
+
+
+def published_output(ex: Execution) -> bytes:
+    """Return what the execution published (`heliostat_publish`), in order."""
+    trace = ex.result.trace
+    assert trace is not None
+    read = {ev.step: ev.data for ev in trace.memory if not ev.write}
+    return b"".join(
+        read[e.step] for e in trace.syscalls if e.name == PUBLISH and e.r0 is not None and e.args[1]
+    )
 
 
 def _copy_jobs(
     ex: Execution, chips: list[InstructionChip], per_chip: list[StepRows]
 ) -> list[tuple[memcopy_chip.CopyJob, list[dict[str, int]], bytes]]:
-    """The copies the memory syscalls make: job, planned rows, bytes written at dst."""
+    """Return the copies the memory syscalls make: job, planned rows, bytes written at dst."""
     trace = ex.result.trace
     assert trace is not None
     written = {ev.step: ev.data for ev in trace.memory if ev.write}
+    read = {ev.step: ev.data for ev in trace.memory if not ev.write}
     jobs = []
     for chip, sub in zip(chips, per_chip, strict=True):
+        if chip.name == "syscall_publish":  # src → the output at the cursor
+            for i in range(len(sub)):
+                event = trace.syscalls[int(sub.extra["sys"][i])]
+                src, n = event.args[0], event.args[1]
+                if n == 0:
+                    continue
+                ts0 = int(sub.ts[i])
+                dst = OUTPUT_VADDR + int(sub.extra["cursor"][i])
+                job = memcopy_chip.CopyJob(ts0, memcopy_chip.KIND_MOVE, dst, src, n, 0, ts0 + 2)
+                jobs.append((job, memcopy_chip.plan(job), read[event.step]))
         if chip.name != "syscall_mem":
             continue
         for i in range(len(sub)):
@@ -308,8 +378,7 @@ def _copy_jobs(
                 continue
             kind = memcopy_chip.KIND_SET if event.name == "sol_memset_" else memcopy_chip.KIND_MOVE
             fill = src & 0xFF if kind == memcopy_chip.KIND_SET else 0
-            job = memcopy_chip.CopyJob(int(sub.ts[i]), kind, dst, src, n, fill,
-                                       int(sub.ts[i]) + 2)  # fmt: skip
+            job = memcopy_chip.CopyJob(int(sub.ts[i]), kind, dst, src, n, fill, int(sub.ts[i]) + 2)
             jobs.append((job, memcopy_chip.plan(job), written[event.step]))
     return jobs
 
@@ -317,12 +386,20 @@ def _copy_jobs(
 def _copy_slots(
     jobs: list[tuple[memcopy_chip.CopyJob, list[dict[str, int]], bytes]],
 ) -> list[Slot]:
-    """The copies' word accesses (one slot, one entry per access)."""
+    """Return the copies' word accesses (one slot, one entry per access)."""
     entries = [a for job, rows, data in jobs for a in memcopy_chip.accesses(job, rows, data)]
     n = len(entries)
     cols = list(zip(*entries, strict=True)) if entries else [(), (), (), ()]
-    return [Slot("copy", np.array(cols[0], np.int64), np.array(cols[1], np.int64),
-                 np.array(cols[2], np.uint8), np.array(cols[3], np.uint64), np.ones(n, bool))]  # fmt: skip
+    return [
+        Slot(
+            "copy",
+            np.array(cols[0], np.int64),
+            np.array(cols[1], np.int64),
+            np.array(cols[2], np.uint8),
+            np.array(cols[3], np.uint64),
+            np.ones(n, bool),
+        )
+    ]
 
 
 def _copy_rows(
@@ -331,7 +408,7 @@ def _copy_rows(
     memory: InitialMemory,
     lookups: LookupCounts,
 ) -> NDArray[np.int64]:
-    """The memcopy rows from the scan's results."""
+    """Return the memcopy rows from the scan's results."""
     mem: dict[tuple[int, int], tuple[int, int, int]] = {}
     k = 0
     res = scanned.get("copy")
@@ -342,8 +419,9 @@ def _copy_rows(
             k += 1
     addresses = np.array(sorted({a for a, _ in mem}), np.int64)
     limits = dict(zip(addresses.tolist(), word_limits(addresses, memory).tolist(), strict=True))
-    return memcopy_chip.generate([(j, r, {key: v for key, v in mem.items()}) for j, r, _ in jobs],
-                                 limits, lookups)  # fmt: skip
+    return memcopy_chip.generate(
+        [(j, r, {key: v for key, v in mem.items()}) for j, r, _ in jobs], limits, lookups
+    )
 
 
 def _pad(trace: NDArray[np.int64], name: str = "") -> U32:
@@ -351,8 +429,9 @@ def _pad(trace: NDArray[np.int64], name: str = "") -> U32:
     out = np.zeros((n, trace.shape[1]), dtype=np.int64)
     out[: trace.shape[0]] = trace
     if name == "poseidon2" and n > trace.shape[0]:  # padding rows permute the zero state
-        zero = poseidon2_chip.generate(np.zeros((1, 16), np.uint64), np.zeros(1, np.int64),
-                                       np.zeros(1, np.int64))  # fmt: skip
+        zero = poseidon2_chip.generate(
+            np.zeros((1, 16), np.uint64), np.zeros(1, np.int64), np.zeros(1, np.int64)
+        )
         out[trace.shape[0] :] = zero
     return to_field(out)
 
@@ -374,9 +453,10 @@ def generate(ex: Execution) -> MachineTrace:
     rows.extra["fend"] = (stack & ((first & 511) == 511)).astype(np.int64)
     rows.extra["limit1"] = word_limits(first + 1 + 512 * rows.extra["fend"], memory)
     plan = _plan(ex, regs)
-    if plan is not None and plan.status == Status.DIVIDE_BY_ZERO:
-        rows = _concat(rows, _one_row(ex, rows, regs, regs[int(exe.code[res.fault.pc, C_DST])],
-                                     ts_end, cu_end))  # fmt: skip
+    if plan is not None and plan.status == Status.DIVIDE_BY_ZERO and res.fault is not None:
+        rows = _concat(
+            rows, _one_row(ex, rows, regs, regs[int(exe.code[res.fault.pc, C_DST])], ts_end, cu_end)
+        )
     elif plan is not None and plan.syscall:
         one = _one_row(ex, rows, regs, 0, ts_end, cu_end)
         one.extra["sys_name"] = np.array([plan.syscall], dtype=object)
@@ -405,8 +485,8 @@ def generate(ex: Execution) -> MachineTrace:
     for k, chip in enumerate(chips):
         sub = rows.subset(np.flatnonzero(route == k))
         if chip.name.startswith("sys"):
-            index = {o.name: i for i, o in enumerate(chip.ops)}
-            sub.op = np.array([index[n] for n in sub.extra["sys_name"].tolist()], np.int64)
+            op_index = {o.name: i for i, o in enumerate(chip.ops)}
+            sub.op = np.array([op_index[n] for n in sub.extra["sys_name"].tolist()], np.int64)
         elif len(sub):
             sub.op = chip.op_of(sub.opcode)
         per_chip.append(sub)
@@ -421,25 +501,35 @@ def generate(ex: Execution) -> MachineTrace:
             fault_slots.append(read_slot("fp", np.array([10]), np.array([ts_end + 1])))
 
     # memory accesses of every chip, one scan
-    slots_of = [list(chip.accesses(sub)) if len(sub) else []
-                for chip, sub in zip(chips, per_chip, strict=True)]  # fmt: skip
+    slots_of = [
+        list(chip.accesses(sub)) if len(sub) else []
+        for chip, sub in zip(chips, per_chip, strict=True)
+    ]
     slots_of.append(fault_slots)
     copy_jobs = _copy_jobs(ex, chips, per_chip)
     slots_of.append(_copy_slots(copy_jobs))
-    batches, index = [], []
+    batches: list[AccessBatch] = []
+    index: list[tuple[int, str, I64, int]] = []
     for k, slots in enumerate(slots_of):
         for s in slots:
             idx = np.flatnonzero(s.active)
-            batches.append(AccessBatch(s.addr[idx].astype(np.int64), s.t[idx].astype(np.int64),
-                                       s.wmask[idx], s.wval[idx]))  # fmt: skip
+            batches.append(
+                AccessBatch(
+                    s.addr[idx].astype(np.int64),
+                    s.t[idx].astype(np.int64),
+                    s.wmask[idx],
+                    s.wval[idx],
+                )
+            )
             index.append((k, s.name, idx, len(s.addr)))
     result = with_all_registers(scan(AccessBatch.concat(batches), memory), ex.registers)
     results: list[dict[str, SlotResult]] = [{} for _ in slots_of]
     offset = 0
     for (k, name, idx, size), batch in zip(index, batches, strict=True):
         m = len(batch)
-        r = SlotResult(np.zeros(size, np.uint64), np.zeros(size, np.uint64),
-                       np.zeros(size, np.int64))  # fmt: skip
+        r = SlotResult(
+            np.zeros(size, np.uint64), np.zeros(size, np.uint64), np.zeros(size, np.int64)
+        )
         r.old[idx] = result.old[offset : offset + m]
         r.new[idx] = result.new[offset : offset + m]
         r.t_prev[idx] = result.t_prev[offset : offset + m]
@@ -456,25 +546,40 @@ def generate(ex: Execution) -> MachineTrace:
     fault_rows = np.zeros((0, fault_chip.LAYOUT.width), np.int64)
     if plan is not None and plan.kind is not None:
         fr = results[-2]
-        reg = fr["reg"] if "reg" in fr else None
-        fp = fr["fp"] if "fp" in fr else None
+        reg = fr.get("reg")
+        fp = fr.get("fp")
         ins = exe.code[fault_pc] if 0 <= fault_pc < exe.text_len else np.zeros(6, np.int64)
         row = fault_chip.fault_row(
-            plan.kind, pc=fault_pc, ts=ts_end, cu=cu_end,
-            code=(int(ins[C_OPC]), int(ins[C_DST]), int(ins[C_SRC]), int(ins[C_OFF]),
-                  int(ins[C_IMM])),
+            plan.kind,
+            pc=fault_pc,
+            ts=ts_end,
+            cu=cu_end,
+            code=(
+                int(ins[C_OPC]),
+                int(ins[C_DST]),
+                int(ins[C_SRC]),
+                int(ins[C_OFF]),
+                int(ins[C_IMM]),
+            ),
             reg=plan.reg,
             reg_value=int(reg.old[0]) if reg is not None else 0,
             reg_t_prev=int(reg.t_prev[0]) if reg is not None else 0,
             fp=int(fp.old[0]) if fp is not None else 0,
             fp_t_prev=int(fp.t_prev[0]) if fp is not None else 0,
-            publics=publics, lookups=lookups,
-        )  # fmt: skip
+            publics=publics,
+            lookups=lookups,
+        )
         fault_rows = row.reshape(1, -1)
 
     _frames(chips, per_chip, results, filled, lookups)
     boundary, prog_words, input_words = generate_boundary(result, ex.heap_size, lookups)
     keep = generate_keep_alive(result, lookups)
+    in_output = result.boundary_addr // REGION_SHIFT == REGION_OUTPUT
+    output = generate_output(
+        result.boundary_addr[in_output] - REGION_OUTPUT * REGION_SHIFT,
+        result.boundary_final[in_output],
+        lookups,
+    )
     inp = generate_input(ex.input, input_words, lookups)
     fetch_counts: dict[int, int] = {}
     for pc in rows.pc.tolist():
@@ -482,7 +587,7 @@ def generate(ex: Execution) -> MachineTrace:
     if plan is not None and plan.kind in ("k_zero", "k_unres", "k_callx", "k_mem"):
         fetch_counts[fault_pc] = fetch_counts.get(fault_pc, 0) + 1
     program = program_chip.generate(exe, fetch_counts, prog_words, lookups)
-    commit = _commitments(ex, program, inp, publics, permutes)
+    commit = _commitments(ex, program, inp, output, publics, permutes)
 
     by_name = {
         "program": program,
@@ -492,6 +597,7 @@ def generate(ex: Execution) -> MachineTrace:
         "frame_boundary": _frames.boundary,  # type: ignore[attr-defined]
         "fault": fault_rows,
         "memcopy": copies,
+        "output": output,
         **commit,
     }
     for chip, t in zip(chips, filled, strict=True):
@@ -541,7 +647,10 @@ def _frames(
 def _poseidon2_calls(
     ex: Execution, chips: list[InstructionChip], per_chip: list[StepRows]
 ) -> NDArray[np.uint64]:
-    """Inputs of the Poseidon2 precompile calls; sets their rows' state words and results."""
+    """Return the inputs of the Poseidon2 precompile calls.
+
+    Also set their rows' state words and results.
+    """
     trace = ex.result.trace
     assert trace is not None
     inputs: list[NDArray[np.uint64]] = []
@@ -566,6 +675,7 @@ def _commitments(
     ex: Execution,
     program: NDArray[np.int64],
     inp: NDArray[np.int64],
+    output: NDArray[np.int64],
     publics: PublicValues,
     permutes: NDArray[np.uint64],
 ) -> dict[str, NDArray[np.int64]]:
@@ -581,20 +691,37 @@ def _commitments(
     )
     touched_img = program[:, program_chip.LAYOUT.index("word")].tolist()
     touched_in = inp[:, INPUT.index("word")].tolist()
-    nodes = np.concatenate([
-        merkle_chip.generate_nodes(commitment.TREE_IMAGE, img_levels, touched_img),
-        merkle_chip.generate_nodes(commitment.TREE_INPUT, in_levels, touched_in),
-    ])  # fmt: skip
+    out_levels = commitment.tree_levels(
+        commitment.leaves(
+            commitment.word_limbs(published_output(ex)),
+            np.zeros(0, np.uint64),
+            publics.output_depth,
+        )
+    )
+    touched_out = output[:, OUTPUT.index("word")].tolist()
+    nodes = np.concatenate(
+        [
+            merkle_chip.generate_nodes(commitment.TREE_IMAGE, img_levels, touched_img),
+            merkle_chip.generate_nodes(commitment.TREE_INPUT, in_levels, touched_in),
+            merkle_chip.generate_nodes(commitment.TREE_OUTPUT, out_levels, touched_out),
+        ]
+    )
     roots = np.zeros((4, 8), dtype=np.int64)
     roots[0] = img_levels[-1][0]
     roots[1] = in_levels[-1][0]
+    roots[2] = out_levels[-1][0]
     headers = [
         commitment.image_header(exe, publics.image_depth),
         commitment.input_header(publics.input_depth, len(ex.input), ex.heap_size, ex.budget),
+        commitment.output_header(publics.output_depth, publics.output_len),
     ]
-    requests = [np.concatenate([nodes[:, merkle_chip.NODE.span("left")],
-                                nodes[:, merkle_chip.NODE.span("right")]], axis=1)]  # fmt: skip
-    requests.append(np.concatenate([roots[:2], np.array(headers, np.int64)], axis=1))
+    requests = [
+        np.concatenate(
+            [nodes[:, merkle_chip.NODE.span("left")], nodes[:, merkle_chip.NODE.span("right")]],
+            axis=1,
+        )
+    ]
+    requests.append(np.concatenate([roots[:3], np.array(headers, np.int64)], axis=1))
     inputs = np.concatenate(requests).astype(np.uint64)
     everything = np.concatenate([inputs, permutes]) if len(permutes) else inputs
     unique, where = np.unique(everything, axis=0, return_inverse=True)
@@ -619,7 +746,13 @@ def _publics(
         r0 = int(res.registers[0])
     image_hash, image_depth = commitment.image_commitment(ex.executable)
     input_hash, input_depth = commitment.input_commitment(ex.input, ex.heap_size, ex.budget)
+    output = published_output(ex)
+    output_hash, output_depth = commitment.output_commitment(output)
     return PublicValues(
+        output_hash=output_hash,
+        output_depth=output_depth,
+        output_len=len(output),
+        input_read_only=ex.input_read_only,
         image_hash=image_hash,
         image_depth=image_depth,
         input_hash=input_hash,

@@ -1,5 +1,7 @@
-"""The fixed 2^16-row lookup table: 16-bit ranges, sign bits, division by 8, byte pairs,
-bytewise AND/OR/XOR, and opcode decoding, all keyed by the same row x = a + 256·b.
+"""The fixed 2^16-row lookup table for ranges, bytes, bitwise operations and opcode decoding.
+
+It holds 16-bit ranges, sign bits, division by 8, byte pairs, bytewise AND/OR/XOR and the
+opcode decode flags, all keyed by the same row x = a + 256·b.
 
 Fixed columns: a, b, x >> 15, x >> 3, x & 7, a AND b, a OR b, a XOR b, then the decode flags
 of opcode x (rows 0–255; zero above). Main columns: one multiplicity per lookup kind, counted
@@ -46,7 +48,7 @@ class U16Chip:
     width = len(KINDS)
 
     def preprocessed_trace(self) -> NDArray[np.uint32]:
-        """The fixed columns."""
+        """Return the fixed columns."""
         return _fixed_columns()
 
     def eval(self, ab: AirBuilder) -> None:
@@ -119,7 +121,7 @@ class LookupCounts:
         self.add("shift", np.asarray(x, np.int64) + 256 * np.asarray(code, np.int64))
 
     def trace(self) -> NDArray[np.uint32]:
-        """The table's main trace."""
+        """Return the table's main trace."""
         return np.ascontiguousarray(
             np.stack([self.counts[k] for k in KINDS], axis=1).astype(np.uint32)
         )

@@ -20,7 +20,7 @@ from heliostat.zkvm.public_values import PublicValues
 
 @functools.cache
 def zkvm_verifying_key(config: StarkConfig = DEFAULT) -> VerifyingKey:
-    """The verifying key of the zkVM machine under ``config`` (cached)."""
+    """Return the verifying key of the zkVM machine under ``config`` (cached)."""
     return verifying_key(zkvm_machine(), config)
 
 
