@@ -6,6 +6,8 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 JS := clients/js
 JS_STAMP := $(JS)/node_modules/.installed-$(shell cat $(JS)/package.json $(JS)/package-lock.json | sha1sum | cut -c1-12)
+SOL := contracts
+SOL_STAMP := $(SOL)/node_modules/.installed-$(shell cat $(SOL)/package.json $(SOL)/package-lock.json | sha1sum | cut -c1-12)
 CHROMIUM := /usr/bin/chromium
 APT := $(shell [ "$$(id -u)" = 0 ] || echo sudo) env DEBIAN_FRONTEND=noninteractive apt-get
 export NUMBA_CACHE_DIR ?= $(HOME)/.cache/heliostat/numba
@@ -13,7 +15,7 @@ export HYPOTHESIS_PROFILE ?= ci
 
 .PHONY: setup demo test test-fast lint bench clean
 
-setup: $(STAMP) $(JS_STAMP) $(CHROMIUM)
+setup: $(STAMP) $(JS_STAMP) $(CHROMIUM) $(SOL_STAMP)
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -26,6 +28,12 @@ $(STAMP): pyproject.toml
 $(JS_STAMP): $(JS)/package.json $(JS)/package-lock.json
 	cd $(JS) && npm ci --no-audit --no-fund --loglevel=error
 	rm -f $(JS)/node_modules/.installed-*
+	touch $@
+
+# The Ethereum toolchain (solc, anvil, forge) for the settlement contracts and their tests.
+$(SOL_STAMP): $(SOL)/package.json $(SOL)/package-lock.json
+	cd $(SOL) && npm ci --no-audit --no-fund --loglevel=error
+	rm -f $(SOL)/node_modules/.installed-*
 	touch $@
 
 # Debian's chromium, for the explorer's test in headless mode.

@@ -1,0 +1,1 @@
+"""Settlement on Ethereum: the Ethereum toolchain, the generated STARK verifier, L1 clients."""

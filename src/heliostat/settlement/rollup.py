@@ -1,0 +1,168 @@
+"""The batch contracts from Python: deploy, commit a runtime's public output, withdrawal trees.
+
+The withdrawal tree has the same leaves and root as contracts/src/rollup/HeliostatRollup.sol.
+
+``commit_input(output, timestamp)`` turns a ``BatchPublicOutput`` into the contract's
+``CommitInput``: the contract rebuilds the public output from it and the previous batch, so
+``output_hash(output)`` is what the proof must attest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from eth_abi.abi import encode as abi_encode
+from web3 import Web3
+from web3.contract import Contract
+
+from heliostat.runtime.hashing import keccak256
+from heliostat.runtime.interface import BatchPublicOutput, Withdrawal
+from heliostat.runtime.state_tree import MembershipProof, digest_bytes
+from heliostat.settlement.errors import ChainError
+from heliostat.settlement.toolchain import CONTRACTS_DIR, Artifact, compile_sources
+
+MOCKS = "test/Mocks.sol"  # test doubles of the verifiers, compiled only on request
+# StateTreeAccountVerifier.Leaf
+ACCOUNT_PROOF_TYPE = "(uint64,bytes32,bytes32,uint64,uint32,bool,bytes32,bytes32[32])"
+
+
+def rollup_sources(*, with_mocks: bool = False) -> dict[str, str]:
+    """Return the rollup's Solidity sources keyed by their path under contracts/."""
+    paths = sorted((CONTRACTS_DIR / "src" / "rollup").glob("*.sol"))
+    sources = {f"src/rollup/{p.name}": p.read_text() for p in paths}
+    if with_mocks:
+        sources[MOCKS] = (CONTRACTS_DIR / MOCKS).read_text()
+    return sources
+
+
+def compile_rollup(*, with_mocks: bool = False) -> dict[str, Artifact]:
+    """Compile the rollup contracts (and the test doubles if asked)."""
+    return compile_sources(rollup_sources(with_mocks=with_mocks))
+
+
+def deploy(w3: Web3, artifact: Artifact, *args: Any, sender: str | None = None) -> Contract:
+    """Deploy ``artifact`` with constructor ``args``; return the contract."""
+    factory = w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
+    tx_hash = factory.constructor(*args).transact({"from": sender or w3.eth.accounts[0]})
+    receipt = w3.eth.wait_for_transaction_receipt(tx_hash)
+    if receipt["status"] != 1 or not receipt["contractAddress"]:
+        raise ChainError(f"deploying {artifact.name} failed")
+    address = Web3.to_checksum_address(receipt["contractAddress"])
+    return w3.eth.contract(address=address, abi=artifact.abi)
+
+
+@dataclass(frozen=True)
+class StoredBatch:
+    """HeliostatRollup.StoredBatch: what the contract remembers of a committed batch."""
+
+    number: int
+    new_root: bytes
+    priority_ops_end: int
+    timestamp: int
+    withdrawals_root: bytes
+    output_hash: bytes
+
+    def as_tuple(self) -> tuple[int, bytes, int, int, bytes, bytes]:
+        """Return the ABI tuple."""
+        return (
+            self.number,
+            self.new_root,
+            self.priority_ops_end,
+            self.timestamp,
+            self.withdrawals_root,
+            self.output_hash,
+        )
+
+    @classmethod
+    def from_tuple(cls, value: Any) -> StoredBatch:
+        """Read the ABI tuple a call returned (or the struct an event decoded)."""
+        if isinstance(value, Mapping):
+            names = ("number", "newRoot", "priorityOpsEnd", "timestamp", "withdrawalsRoot")
+            value = tuple(value[n] for n in (*names, "outputHash"))
+        number, root, ops_end, timestamp, withdrawals, output = value
+        return cls(int(number), bytes(root), int(ops_end), int(timestamp), bytes(withdrawals),
+                   bytes(output))  # fmt: skip
+
+
+def genesis(root: bytes) -> StoredBatch:
+    """Return batch 0 as the constructor stores it."""
+    return StoredBatch(0, root, 0, 0, bytes(32), bytes(32))
+
+
+def state_diff_bytes(output: BatchPublicOutput) -> bytes:
+    """Return the encoded state diff: the public output's bytes after the diff hash."""
+    head = 8 + 8 + 32 * 3 + 8 + 8 + 64 * len(output.withdrawals) + 32
+    return output.encoded[head:]
+
+
+def _withdrawal_tuple(w: Withdrawal) -> tuple[bytes, str, int]:
+    return (bytes(w.sender), Web3.to_checksum_address(w.recipient), w.lamports)
+
+
+def commit_input(output: BatchPublicOutput, timestamp: int) -> tuple[Any, ...]:
+    """Return HeliostatRollup.CommitInput for a batch whose runtime published ``output``."""
+    return (
+        output.batch_number,
+        timestamp,
+        output.new_root,
+        output.priority_count,
+        output.priority_hash,
+        [_withdrawal_tuple(w) for w in output.withdrawals],
+        state_diff_bytes(output),
+    )
+
+
+def output_hash(output: BatchPublicOutput) -> bytes:
+    """Return what a batch proof attests: keccak256 of the public output's bytes."""
+    return keccak256(output.encoded)
+
+
+def withdrawal_leaf(index: int, w: Withdrawal) -> bytes:
+    """Return keccak256(u64 index ‖ sender ‖ recipient ‖ u64 lamports)."""
+    return keccak256(
+        index.to_bytes(8, "big") + bytes(w.sender) + w.recipient + w.lamports.to_bytes(8, "big")
+    )
+
+
+def _levels(withdrawals: tuple[Withdrawal, ...]) -> list[list[bytes]]:
+    level = [withdrawal_leaf(i, w) for i, w in enumerate(withdrawals)]
+    levels = [level]
+    while len(level) > 1:
+        if len(level) % 2:
+            level = [*level, bytes(32)]  # an odd node pairs with zero
+        level = [keccak256(level[i] + level[i + 1]) for i in range(0, len(level), 2)]
+        levels.append(level)
+    return levels
+
+
+def withdrawals_root(withdrawals: tuple[Withdrawal, ...]) -> bytes:
+    """Return the root of a batch's withdrawal tree (zero when there are none)."""
+    return _levels(withdrawals)[-1][0] if withdrawals else bytes(32)
+
+
+def withdrawal_proof(withdrawals: tuple[Withdrawal, ...], index: int) -> list[bytes]:
+    """Return the siblings from withdrawal ``index`` up to the root."""
+    proof = []
+    for level in _levels(withdrawals)[:-1]:
+        sibling = index ^ 1
+        proof.append(level[sibling] if sibling < len(level) else bytes(32))
+        index >>= 1
+    return proof
+
+
+def encode_account_proof(proof: MembershipProof) -> bytes:
+    """Return a state-tree membership proof as StateTreeAccountVerifier decodes it."""
+    leaf = proof.leaf
+    fields = (
+        leaf.index,
+        leaf.next_key,
+        leaf.owner,
+        leaf.rent_epoch,
+        leaf.data_len,
+        leaf.executable,
+        digest_bytes(leaf.data_hash),
+        [digest_bytes(s) for s in proof.siblings],
+    )
+    return bytes(abi_encode([ACCOUNT_PROOF_TYPE], [fields]))

@@ -1,0 +1,140 @@
+"""The batch contracts on anvil against the real runtime: L1 deposits and a forced transaction
+queued → the runtime runs the batch over them → the contract rebuilds the exact public output
+bytes the kernel published from what is committed → prove (test verifier) → execute → the
+L2 withdrawal is claimed on L1, once."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from web3 import Web3
+from web3.exceptions import ContractLogicError
+from web3.logs import DISCARD
+
+from heliostat.runtime.interface import Deposit, ForcedTransaction
+from heliostat.runtime.runtime import Runtime
+from heliostat.runtime.sample_batch import sample_batch, sample_world
+from heliostat.runtime.state_tree import AccountValue, MembershipProof, StateTree, prove
+from heliostat.settlement import rollup
+from heliostat.settlement.rollup import StoredBatch, encode_account_proof
+
+GWEI = 10**9
+DEADLINE_S = 600
+
+
+@pytest.fixture(scope="module")
+def deployed(w3: Web3):
+    artifacts = rollup.compile_rollup(with_mocks=True)
+    verifier = rollup.deploy(w3, artifacts["MockBatchVerifier"])
+    accounts = rollup.deploy(w3, artifacts["MockAccountVerifier"])
+    contract = rollup.deploy(
+        w3, artifacts["HeliostatRollup"], verifier.address, accounts.address, bytes(32), DEADLINE_S
+    )
+    admin = w3.eth.accounts[0]
+    contract.functions.setSequencer(admin, True).transact({"from": admin})
+    contract.functions.setOperator(admin, True).transact({"from": admin})
+    return contract, verifier
+
+
+def _send(w3: Web3, fn, **tx) -> dict:
+    receipt = w3.eth.wait_for_transaction_receipt(fn.transact({"from": w3.eth.accounts[0], **tx}))
+    assert receipt["status"] == 1
+    return receipt
+
+
+def test_a_runtime_batch_settles_and_its_withdrawal_is_claimed_once(w3: Web3, deployed) -> None:
+    contract, verifier = deployed
+    world = sample_world()
+    batch = sample_batch(world)
+
+    # L1: queue the batch's priority operations, in order (their ids are the L1 indices)
+    for op in batch.priority_operations:
+        if isinstance(op, Deposit):
+            fn = contract.functions.depositETH(bytes(op.recipient))
+            receipt = _send(w3, fn, value=op.lamports * GWEI)
+            (event,) = contract.events.DepositQueued().process_receipt(receipt, errors=DISCARD)
+            assert event["args"]["lamports"] == op.lamports
+        else:
+            assert isinstance(op, ForcedTransaction)
+            receipt = _send(w3, contract.functions.forceTransaction(op.transaction))
+            (event,) = contract.events.ForcedTransactionQueued().process_receipt(
+                receipt, errors=DISCARD
+            )
+        assert event["args"]["id"] == op.l1_index
+
+    # L2: the runtime runs the batch (deposits credited, transfers, a bridge withdrawal)
+    output = Runtime().execute_batch(batch, world.state).public_output
+    assert output.withdrawals and output.priority_count == len(batch.priority_operations)
+
+    # commit: the contract rebuilds the public output from the committed data
+    timestamp = w3.eth.get_block("latest")["timestamp"]
+    previous = rollup.genesis(bytes(32))
+    commit = contract.functions.commitBatch(
+        previous.as_tuple(), rollup.commit_input(output, timestamp)
+    )
+    stored = StoredBatch.from_tuple(commit.call({"from": w3.eth.accounts[0]}))
+    assert stored.output_hash == rollup.output_hash(output)
+    assert stored.withdrawals_root == rollup.withdrawals_root(output.withdrawals)
+    _send(w3, commit)
+
+    # prove (the test verifier accepts the output hash it is given) and execute
+    _send(w3, verifier.functions.setProven(stored.output_hash))
+    _send(w3, contract.functions.proveBatch(stored.as_tuple(), b"proof"))
+    _send(w3, contract.functions.executeBatch(stored.as_tuple()))
+    assert contract.functions.lastExecutedRoot().call() == output.new_root
+    assert contract.functions.executedOps().call() == output.priority_count
+
+    # L1: claim the withdrawal with a Merkle proof, exactly once
+    (withdrawal,) = output.withdrawals
+    recipient = Web3.to_checksum_address(withdrawal.recipient)
+    before = w3.eth.get_balance(recipient)
+    proof = rollup.withdrawal_proof(output.withdrawals, 0)
+    w = (bytes(withdrawal.sender), recipient, withdrawal.lamports)
+    _send(w3, contract.functions.claimWithdrawal(1, 0, w, proof))
+    assert w3.eth.get_balance(recipient) - before == withdrawal.lamports * GWEI
+    with pytest.raises(ContractLogicError, match="withdrawal already claimed"):
+        contract.functions.claimWithdrawal(1, 0, w, proof).call({"from": w3.eth.accounts[0]})
+
+
+def test_an_ignored_forced_transaction_leads_to_escape_mode(w3: Web3) -> None:
+    """The sequencer ignores a forced transaction; past its deadline anyone switches the
+    rollup to escape mode, batches stop and an L2 account withdraws its lamports once, with a
+    Poseidon2 membership proof against the last executed state root."""
+    rng = random.Random(5)
+    accounts = {rng.randbytes(32): AccountValue(rng.randrange(1, 10**9)) for _ in range(4)}
+    tree = StateTree.from_accounts(accounts)
+    artifacts = rollup.compile_rollup(with_mocks=True)
+    contract = rollup.deploy(
+        w3,
+        artifacts["HeliostatRollup"],
+        rollup.deploy(w3, artifacts["MockBatchVerifier"]).address,
+        rollup.deploy(w3, artifacts["StateTreeAccountVerifier"]).address,
+        tree.root(),
+        DEADLINE_S,
+    )
+    user = w3.eth.accounts[3]
+    _send(w3, contract.functions.depositETH(bytes(32)), value=10**18)  # the bridge's funds
+    contract.functions.forceTransaction(b"\x01" * 100).transact({"from": user})
+    with pytest.raises(ContractLogicError, match="no priority operation is overdue"):
+        contract.functions.activateEscapeMode().call({"from": user})
+    w3.provider.make_request("evm_increaseTime", [DEADLINE_S + 1])
+    w3.provider.make_request("evm_mine", [])
+    receipt = _send(w3, contract.functions.activateEscapeMode())
+    assert contract.events.EscapeModeActivated().process_receipt(receipt)
+    with pytest.raises(ContractLogicError, match="escape mode"):
+        contract.functions.depositETH(bytes(32)).call({"from": user, "value": GWEI})
+
+    account, value = next(iter(accounts.items()))
+    proof = prove(tree, account)
+    assert isinstance(proof, MembershipProof)
+    recipient = w3.eth.accounts[4]
+    blob = encode_account_proof(proof)
+    with pytest.raises(ContractLogicError, match="invalid account proof"):
+        contract.functions.escapeWithdraw(account, value.lamports + 1, recipient, blob).call()
+    before = w3.eth.get_balance(recipient)
+    escape = contract.functions.escapeWithdraw(account, value.lamports, recipient, blob)
+    _send(w3, escape)
+    assert w3.eth.get_balance(recipient) - before == value.lamports * GWEI
+    with pytest.raises(ContractLogicError, match="escape withdrawal already made"):
+        escape.call({"from": user})
