@@ -9,7 +9,7 @@ WAL — so soft confirmations still go out only after the data is durable. Needs
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from solders.account import Account
@@ -20,18 +20,14 @@ from heliostat.node.storage.interface import (
     BatchRecord,
     BatchStatus,
     BlockRecord,
-    EntryKind,
     EntryRecord,
 )
+from heliostat.node.storage.reads import SqlReads
 from heliostat.node.storage.rows import (
     BATCH_COLUMNS,
     BLOCK_COLUMNS,
     ENTRY_COLUMNS,
-    account_from_row,
     account_row,
-    batch_from_row,
-    block_from_row,
-    entry_from_row,
     entry_row,
 )
 
@@ -90,7 +86,6 @@ _PUT_ACCOUNT = _upsert("accounts", _ACCOUNT_COLUMNS, "pubkey")
 _PUT_BLOCK = _upsert("blocks", BLOCK_COLUMNS, "slot")
 _PUT_BATCH = _upsert("batches", BATCH_COLUMNS, "number")
 _PUT_ENTRY = f"INSERT INTO entries ({ENTRY_COLUMNS}) VALUES ({', '.join(['%s'] * 15)})"
-_ACCOUNT_SELECT = "SELECT pubkey, lamports, owner, executable, rent_epoch, data FROM accounts"
 
 
 def _block_row(b: BlockRecord) -> tuple[object, ...]:
@@ -107,7 +102,7 @@ def _batch_row(b: BatchRecord) -> tuple[object, ...]:
     )  # fmt: skip
 
 
-class PostgresStorage:
+class PostgresStorage(SqlReads):
     """`NodeStorage` on a PostgreSQL database (see the module docstring)."""
 
     def __init__(self, dsn: str) -> None:
@@ -214,166 +209,11 @@ class PostgresStorage:
 
     def _all(self, sql: str, args: tuple[object, ...] = ()) -> list[Any]:
         with self._read_lock:
-            return self._reader.execute(sql, args).fetchall()
+            return self._reader.execute(sql.replace("?", "%s"), args).fetchall()
 
     def _one(self, sql: str, args: tuple[object, ...] = ()) -> Any:
         with self._read_lock:
-            return self._reader.execute(sql, args).fetchone()
-
-    def open_block(self) -> BlockRecord | None:
-        """Return the unsealed block, if any."""
-        row = self._one(f"SELECT {BLOCK_COLUMNS} FROM blocks WHERE blockhash IS NULL")
-        return None if row is None else block_from_row(row)
-
-    def last_sealed_block(self) -> BlockRecord:
-        """Return the newest sealed block."""
-        row = self._one(
-            f"SELECT {BLOCK_COLUMNS} FROM blocks WHERE blockhash IS NOT NULL "
-            "ORDER BY slot DESC LIMIT 1"
-        )
-        if row is None:
-            raise StorageError("storage has no genesis block", reason="not_initialized")
-        return block_from_row(row)
-
-    def recent_sealed_blocks(self, count: int) -> list[BlockRecord]:
-        """Up to `count` newest sealed blocks, oldest first."""
-        rows = self._all(
-            f"SELECT {BLOCK_COLUMNS} FROM blocks WHERE blockhash IS NOT NULL "
-            "ORDER BY slot DESC LIMIT %s",
-            (count,),
-        )
-        return [block_from_row(r) for r in reversed(rows)]
-
-    def last_entry(self) -> EntryRecord | None:
-        """Return the newest entry."""
-        row = self._one(f"SELECT {ENTRY_COLUMNS} FROM entries ORDER BY seq DESC LIMIT 1")
-        return None if row is None else entry_from_row(row)
-
-    def last_entry_of_kind(self, kind: EntryKind) -> EntryRecord | None:
-        """Return the newest entry of one kind."""
-        row = self._one(
-            f"SELECT {ENTRY_COLUMNS} FROM entries WHERE kind = %s ORDER BY seq DESC LIMIT 1",
-            (int(kind),),
-        )
-        return None if row is None else entry_from_row(row)
-
-    def unbatched_blocks(self) -> list[BlockRecord]:
-        """Sealed blocks after genesis not yet in a batch."""
-        rows = self._all(
-            f"SELECT {BLOCK_COLUMNS} FROM blocks WHERE batch IS NULL AND blockhash IS NOT NULL "
-            "AND slot > 0 ORDER BY slot"
-        )
-        return [block_from_row(r) for r in rows]
-
-    def last_batch(self) -> BatchRecord | None:
-        """Return the newest batch."""
-        row = self._one(f"SELECT {BATCH_COLUMNS} FROM batches ORDER BY number DESC LIMIT 1")
-        return None if row is None else batch_from_row(row)
-
-    def block(self, slot: int) -> BlockRecord | None:
-        """Return the block of `slot`."""
-        row = self._one(f"SELECT {BLOCK_COLUMNS} FROM blocks WHERE slot = %s", (slot,))
-        return None if row is None else block_from_row(row)
-
-    def blocks_in_range(self, start: int, end: int, limit: int) -> list[int]:
-        """Sealed block slots in [start, end]."""
-        rows = self._all(
-            "SELECT slot FROM blocks WHERE slot BETWEEN %s AND %s AND blockhash IS NOT NULL "
-            "ORDER BY slot LIMIT %s",
-            (start, end, limit),
-        )
-        return [int(r[0]) for r in rows]
-
-    def entries_in_block(self, block: BlockRecord) -> list[EntryRecord]:
-        """Return a block's entries in order."""
-        rows = self._all(
-            f"SELECT {ENTRY_COLUMNS} FROM entries WHERE slot = %s ORDER BY seq", (block.slot,)
-        )
-        return [entry_from_row(r) for r in rows]
-
-    def entry_by_signature(self, signature: bytes) -> EntryRecord | None:
-        """Return the entry with this first signature."""
-        row = self._one(f"SELECT {ENTRY_COLUMNS} FROM entries WHERE signature = %s", (signature,))
-        return None if row is None else entry_from_row(row)
-
-    def signatures_for_address(
-        self, address: bytes, before_seq: int | None, until_seq: int | None, limit: int
-    ) -> list[EntryRecord]:
-        """Entries naming `address`, newest first, strictly between the bounds."""
-        columns = ", ".join("e." + c.strip() for c in ENTRY_COLUMNS.split(","))
-        rows = self._all(
-            f"SELECT {columns} FROM entry_accounts a JOIN entries e ON e.seq = a.seq "
-            "WHERE a.address = %s AND a.seq < %s AND a.seq > %s ORDER BY a.seq DESC LIMIT %s",
-            (
-                address,
-                (1 << 62) if before_seq is None else before_seq,
-                -1 if until_seq is None else until_seq,
-                limit,
-            ),
-        )
-        return [entry_from_row(r) for r in rows]
-
-    def iter_entries(self, from_seq: int = 0) -> Iterator[EntryRecord]:
-        """Every entry from `from_seq` on, in order (read in pages, not all at once)."""
-        page = 2000
-        while True:
-            rows = self._all(
-                f"SELECT {ENTRY_COLUMNS} FROM entries WHERE seq >= %s ORDER BY seq LIMIT %s",
-                (from_seq, page),
-            )
-            for row in rows:
-                yield entry_from_row(row)
-            if len(rows) < page:
-                return
-            from_seq = int(rows[-1][0]) + 1
-
-    def accounts(self) -> Iterator[tuple[Pubkey, Account]]:
-        """Every stored account."""
-        for row in self._all(_ACCOUNT_SELECT):
-            yield account_from_row(row)
-
-    def accounts_with_leaves(self) -> Iterator[tuple[Pubkey, Account, int | None]]:
-        """Every stored account with its state-tree leaf (None: not placed yet)."""
-        rows = self._all(
-            "SELECT a.pubkey, a.lamports, a.owner, a.executable, a.rent_epoch, a.data, l.leaf "
-            "FROM accounts a LEFT JOIN tree_leaves l ON l.pubkey = a.pubkey"
-        )
-        for row in rows:
-            pubkey, account = account_from_row(row)
-            yield pubkey, account, None if row[6] is None else int(row[6])
-
-    def accounts_by_owner(self, owner: Pubkey) -> list[tuple[Pubkey, Account]]:
-        """Return stored accounts owned by `owner` (with lamports), in key order."""
-        rows = self._all(
-            f"{_ACCOUNT_SELECT} WHERE owner = %s AND lamports > 0 ORDER BY pubkey",
-            (bytes(owner),),
-        )
-        return [account_from_row(r) for r in rows]
-
-    def token_accounts_by_owner(self, owner: Pubkey) -> list[tuple[Pubkey, Account]]:
-        """Token accounts (either token program) whose token owner is `owner`."""
-        rows = self._all(
-            f"{_ACCOUNT_SELECT} WHERE token_owner = %s AND lamports > 0 ORDER BY pubkey",
-            (bytes(owner),),
-        )
-        return [account_from_row(r) for r in rows]
-
-    def batch(self, number: int) -> BatchRecord | None:
-        """One batch."""
-        row = self._one(f"SELECT {BATCH_COLUMNS} FROM batches WHERE number = %s", (number,))
-        return None if row is None else batch_from_row(row)
-
-    def batch_of_slot(self, slot: int) -> int | None:
-        """Return the batch holding `slot`'s block."""
-        row = self._one("SELECT batch FROM blocks WHERE slot = %s", (slot,))
-        return None if row is None or row[0] is None else int(row[0])
-
-    def highest_finalized_slot(self) -> int:
-        """Return the last slot of the newest finalized batch, 0 if none."""
-        row = self._one(
-            "SELECT MAX(last_slot) FROM batches WHERE status = %s", (str(BatchStatus.FINALIZED),)
-        )
-        return 0 if row is None or row[0] is None else int(row[0])
+            return self._reader.execute(sql.replace("?", "%s"), args).fetchone()
 
     def close(self) -> None:
         """Close both connections."""
