@@ -345,7 +345,8 @@ abstract contract StarkStatement is StarkHeader, StarkClearRows {
             }
             image[publics.length] = challenges[0];
             image[publics.length + 1] = challenges[1];
-            total = _runSegments(h.evaluators, vk.publicSegments, image, publics.length + 2);
+            // added to the clear tables' sums already in `total`, not in place of them
+            total = total.add(_runSegments(h.evaluators, vk.publicSegments, image, publics.length + 2));
             if (image[publics.length + 3] != 0) StarkErrors.reject("logup_sum_nonzero");
         }
         for (uint256 i = 0; i < h.sumCount; i++) {

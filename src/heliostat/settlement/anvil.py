@@ -35,10 +35,16 @@ class Anvil:
     """One anvil process; use as a context manager."""
 
     def __init__(
-        self, *, block_gas_limit: int = 60_000_000, extra_args: tuple[str, ...] = ()
+        self,
+        *,
+        block_gas_limit: int = 60_000_000,
+        tx_gas_cap: bool = True,
+        extra_args: tuple[str, ...] = (),
     ) -> None:
+        """``tx_gas_cap=False`` lifts the EIP-7825 cap (for a proof that needs one big call)."""
         self.port = free_port()
         self.block_gas_limit = block_gas_limit
+        self.tx_gas_cap = tx_gas_cap
         self.extra_args = extra_args
         self._process: subprocess.Popen[bytes] | None = None
 
@@ -58,7 +64,7 @@ class Anvil:
             "--silent",
             "--gas-limit",
             str(self.block_gas_limit),
-            "--tx-gas-limit",  # EIP-7825: at most 2^24 gas per transaction
+            *(("--tx-gas-limit",) if self.tx_gas_cap else ()),  # EIP-7825: 2^24 gas per tx
             *self.extra_args,
         ]
         self._process = subprocess.Popen(

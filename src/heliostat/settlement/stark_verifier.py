@@ -116,10 +116,14 @@ def decode_rejection(data: Any) -> tuple[str, str] | None:
 class OnChainVerifier:
     """A deployed verifier and a funded sender."""
 
-    def __init__(self, w3: Web3, contract: Contract, sender: str) -> None:
+    def __init__(
+        self, w3: Web3, contract: Contract, sender: str, *, call_gas: int = TX_GAS_CAP
+    ) -> None:
         self.w3 = w3
         self.contract = contract
         self.sender = sender
+        # gas of a verifyProof call: EIP-7825's cap unless the chain lifts it (big machines)
+        self.call_gas = call_gas
 
     @classmethod
     def deploy(
@@ -129,6 +133,7 @@ class OnChainVerifier:
         *,
         sender: str | None = None,
         phases: tuple[str, str] | None = None,
+        call_gas: int = TX_GAS_CAP,
     ) -> OnChainVerifier:
         """Compile and deploy; reuse deployed (query, statement) phase contracts if given."""
         artifacts = compile_verifier(generated)
@@ -142,7 +147,7 @@ class OnChainVerifier:
         address = _deploy(w3, artifacts[generated.verifier], account, [*phases, evaluators])
         abi = artifacts[generated.verifier].abi
         contract = w3.eth.contract(address=Web3.to_checksum_address(address), abi=abi)
-        return cls(w3, contract, account)
+        return cls(w3, contract, account, call_gas=call_gas)
 
     @property
     def phases(self) -> tuple[str, str]:
@@ -200,7 +205,7 @@ class OnChainVerifier:
 
     def _call(self, fn: Any, step: str) -> Any:
         try:
-            return fn.call({"from": self.sender, "gas": TX_GAS_CAP})
+            return fn.call({"from": self.sender, "gas": self.call_gas})
         except ContractLogicError as err:
             raise _rejection(err, step) from err
 
