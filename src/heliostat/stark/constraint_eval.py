@@ -252,54 +252,34 @@ def _run(
     raw: U32Array,
 ) -> None:
     n = next_index.shape[0]
-    n_chunks = (n + CHUNK_ROWS - 1) // CHUNK_ROWS
+    n_blocks = min((n + CHUNK_ROWS - 1) // CHUNK_ROWS, MAX_BLOCKS)
     previous_chunksize = numba.set_parallel_chunksize(1)
     try:
-        _call_kernel(kp, main, pre, perm, next_index, selectors, publics, challenges,
-                     alpha_powers, scale, out, raw, min(n_chunks, MAX_BLOCKS))  # fmt: skip
+        eval_kernel(
+            kp.code,
+            kp.loads,
+            kp.ext_loads,
+            kp.consts,
+            kp.publics,
+            kp.challenges,
+            kp.n_base_regs,
+            kp.n_ext_regs,
+            main,
+            _empty(n) if pre is None else pre,
+            _empty(n) if perm is None else perm,
+            next_index,
+            selectors,
+            np.array([_mont(x) for x in publics] or [0], dtype=np.uint32),
+            _ext_mont(challenges) if challenges else np.zeros((1, 4), dtype=np.uint32),
+            _ext_mont(alpha_powers) if alpha_powers else np.zeros((1, 4), dtype=np.uint32),
+            scale,
+            out,
+            raw,
+            CHUNK_ROWS,
+            n_blocks,
+        )
     finally:
         numba.set_parallel_chunksize(previous_chunksize)
-
-
-def _call_kernel(
-    kp: KernelProgram,
-    main: U32Array,
-    pre: U32Array | None,
-    perm: U32Array | None,
-    next_index: NDArray[np.int64],
-    selectors: U32Array,
-    publics: list[int],
-    challenges: list[Ext4],
-    alpha_powers: list[Ext4],
-    scale: U32Array,
-    out: U32Array,
-    raw: U32Array,
-    n_blocks: int,
-) -> None:
-    n = next_index.shape[0]
-    eval_kernel(
-        kp.code,
-        kp.loads,
-        kp.ext_loads,
-        kp.consts,
-        kp.publics,
-        kp.challenges,
-        kp.n_base_regs,
-        kp.n_ext_regs,
-        main,
-        _empty(n) if pre is None else pre,
-        _empty(n) if perm is None else perm,
-        next_index,
-        selectors,
-        np.array([_mont(x) for x in publics] or [0], dtype=np.uint32),
-        _ext_mont(challenges) if challenges else np.zeros((1, 4), dtype=np.uint32),
-        _ext_mont(alpha_powers) if alpha_powers else np.zeros((1, 4), dtype=np.uint32),
-        scale,
-        out,
-        raw,
-        CHUNK_ROWS,
-        n_blocks,
-    )
 
 
 def evaluate_quotient_numerator(

@@ -29,6 +29,31 @@ _MACHINE[10] = MM_STACK_START + STACK_FRAME_SIZE
 _STATE = np.zeros(k.STATE_SIZE, dtype=np.int64)
 
 
+def run_loop(
+    executable: Executable,
+    memory: MemoryMap,
+    machine: Any,
+    state: Any,
+    recorder: TraceRecorder | None,
+    tables: Any,
+) -> int:
+    """Run the numba loop on ``memory`` until it stops; return its status."""
+    return int(
+        k.run_loop(
+            executable.code,
+            memory.program,
+            memory.stack_buffer,
+            memory.heap_buffer,
+            memory.input,
+            memory.segments,
+            machine,
+            state,
+            recorder.buffer if recorder is not None else None,
+            tables,
+        )
+    )
+
+
 def execute(
     executable: Executable,
     memory: MemoryMap,
@@ -63,18 +88,7 @@ def execute(
     ctx: SyscallContext | None = None  # built at the first syscall
     fault: VmFault | None = None
     while True:
-        status = k.run_loop(
-            executable.code,
-            memory.program,
-            memory.stack_buffer,
-            memory.heap_buffer,
-            memory.input,
-            memory.segments,
-            machine,
-            state,
-            recorder.buffer if recorder is not None else None,
-            tables,
-        )
+        status = run_loop(executable, memory, machine, state, recorder, tables)
         if status == k.ST_EXIT:
             break
         if status == k.ST_SYSCALL:

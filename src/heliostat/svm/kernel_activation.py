@@ -22,7 +22,7 @@ from heliostat.svm.errors import (
     fault_from_code,
 )
 from heliostat.svm.executable import Executable
-from heliostat.svm.fast_interpreter import _MACHINE, _STATE, _syscall
+from heliostat.svm.fast_interpreter import _MACHINE, _STATE, _syscall, run_loop
 from heliostat.svm.instruction_error import InstructionErrorKind
 from heliostat.svm.kernel_abi import (
     EXITED,
@@ -134,18 +134,7 @@ class Activation:
         memory, executable, state, machine = self.memory, self.executable, self.state, self.machine
         recorder = self.recorder
         while True:
-            status = k.run_loop(
-                executable.code,
-                memory.program,
-                memory.stack_buffer,
-                memory.heap_buffer,
-                memory.input,
-                memory.segments,
-                machine,
-                state,
-                recorder.buffer if recorder is not None else None,
-                None,
-            )
+            status = run_loop(executable, memory, machine, state, recorder, None)
             if status == k.ST_EXIT:
                 self.r0 = int(machine[0])
                 return Stop(EXITED, self.r0)
