@@ -117,6 +117,8 @@ def test_a_chain_written_and_read_back(storage_factory: Callable[[], NodeStorage
     block2 = storage.block(2)
     assert block2 is not None and block2.batch == 1 and block2.entry_count == 2
     assert storage.entries_in_block(block2) == second
+    assert storage.entries_in_block(storage.block(1)) == first  # not block 2's entries
+    assert storage.entries_in_block(storage.open_block()) == []
     assert storage.open_block() == _block(3, 4, 0, sealed=False)
     assert storage.last_sealed_block().slot == 2
     assert [b.slot for b in storage.recent_sealed_blocks(2)] == [1, 2]

@@ -113,9 +113,16 @@ class SqlReads:
         return [int(r[0]) for r in rows]
 
     def entries_in_block(self, block: BlockRecord) -> list[EntryRecord]:
-        """Return a block's entries in order."""
+        """Return a block's entries in order.
+
+        A block's entries are consecutive from `first_seq`, so the primary key finds them; the
+        open block (no blockhash, count not final) is the newest, so its scan is short.
+        """
+        end = block.first_seq + block.entry_count if block.blockhash else 2**62
         rows = self._all(
-            f"SELECT {ENTRY_COLUMNS} FROM entries WHERE slot = ? ORDER BY seq", (block.slot,)
+            f"SELECT {ENTRY_COLUMNS} FROM entries WHERE seq >= ? AND seq < ? AND slot = ? "
+            "ORDER BY seq",
+            (block.first_seq, end, block.slot),
         )
         return [entry_from_row(r) for r in rows]
 
