@@ -17,15 +17,15 @@ contract MockBatchVerifier is IBatchVerifier {
     }
 }
 
-/// @notice Accepts an account proof equal to keccak256(root, account, lamports) after the
-/// 20-byte recipient (a stand-in for the Poseidon2 tree proof and the owner's signature).
+/// @notice Accepts an account proof equal to keccak256(root, account, lamports) (a stand-in
+/// for the Poseidon2 tree proof).
 contract MockAccountVerifier is IAccountProofVerifier {
     function verifyAccount(bytes32 root, bytes32 account, uint64 lamports, bytes calldata proof)
         external
         pure
         returns (bool)
     {
-        return proof.length == 52 && bytes32(proof[20:52]) == keccak256(abi.encode(root, account, lamports));
+        return proof.length == 32 && bytes32(proof) == keccak256(abi.encode(root, account, lamports));
     }
 }
 

@@ -261,24 +261,6 @@ contract RollupTest {
         rollup.depositETH{value: 1 gwei}(bytes32(0));
     }
 
-    function test_escape_withdrawal_once() public {
-        _deposit(10 gwei);
-        _proveAndExecute(_commit(_input(1, 1, _noWithdrawals())));
-        vm.prank(USER);
-        rollup.forceTransaction(hex"aa");
-        vm.warp(block.timestamp + DEADLINE + 1);
-        rollup.activateEscapeMode();
-        bytes32 account = bytes32(uint256(0xa11ce));
-        Recipient to = new Recipient();
-        bytes memory proof = abi.encodePacked(keccak256(abi.encode(rollup.lastExecutedRoot(), account, uint64(10))));
-        vm.expectRevert(bytes("invalid account proof"));
-        rollup.escapeWithdraw(account, 11, address(to), proof);
-        rollup.escapeWithdraw(account, 10, address(to), proof);
-        _eq(address(to).balance, 10 gwei, "paid");
-        vm.expectRevert(bytes("escape withdrawal already made"));
-        rollup.escapeWithdraw(account, 10, address(to), proof);
-    }
-
     function test_unprocessed_deposit_is_reclaimed_once_in_escape_mode() public {
         uint64 id = _deposit(3 gwei);
         vm.expectRevert(bytes("not in escape mode"));

@@ -8,6 +8,7 @@ from __future__ import annotations
 import random
 
 import pytest
+from solders.keypair import Keypair
 from web3 import Web3
 from web3.exceptions import ContractLogicError
 from web3.logs import DISCARD
@@ -17,7 +18,7 @@ from heliostat.runtime.runtime import Runtime
 from heliostat.runtime.sample_batch import sample_batch, sample_world
 from heliostat.runtime.state_tree import AccountValue, MembershipProof, StateTree, prove
 from heliostat.settlement import rollup
-from heliostat.settlement.rollup import StoredBatch, encode_account_proof
+from heliostat.settlement.rollup import StoredBatch
 
 GWEI = 10**9
 DEADLINE_S = 600
@@ -100,9 +101,11 @@ def test_a_runtime_batch_settles_and_its_withdrawal_is_claimed_once(w3: Web3, de
 def test_an_ignored_forced_transaction_leads_to_escape_mode(w3: Web3) -> None:
     """The sequencer ignores a forced transaction; past its deadline anyone switches the
     rollup to escape mode, batches stop and an L2 account withdraws its lamports once, with a
-    Poseidon2 membership proof against the last executed state root."""
+    Poseidon2 membership proof against the last executed state root and its key's ed25519
+    authorisation of the recipient."""
     rng = random.Random(5)
-    accounts = {rng.randbytes(32): AccountValue(rng.randrange(1, 10**9)) for _ in range(4)}
+    keypairs = [Keypair.from_seed(rng.randbytes(32)) for _ in range(4)]
+    accounts = {bytes(k.pubkey()): AccountValue(rng.randrange(1, 10**9)) for k in keypairs}
     tree = StateTree.from_accounts(accounts)
     artifacts = rollup.compile_rollup(with_mocks=True)
     contract = rollup.deploy(
@@ -125,16 +128,17 @@ def test_an_ignored_forced_transaction_leads_to_escape_mode(w3: Web3) -> None:
     with pytest.raises(ContractLogicError, match="escape mode"):
         contract.functions.depositETH(bytes(32)).call({"from": user, "value": GWEI})
 
-    account, value = next(iter(accounts.items()))
-    proof = prove(tree, account)
+    keypair = keypairs[0]
+    value = accounts[bytes(keypair.pubkey())]
+    proof = prove(tree, bytes(keypair.pubkey()))
     assert isinstance(proof, MembershipProof)
     recipient = w3.eth.accounts[4]
-    blob = encode_account_proof(proof)
+    more = rollup.escape_withdraw_call(contract, keypair, value.lamports + 1, recipient, proof)
     with pytest.raises(ContractLogicError, match="invalid account proof"):
-        contract.functions.escapeWithdraw(account, value.lamports + 1, recipient, blob).call()
+        more.call({"from": user})  # signed, but not what the state tree holds
     before = w3.eth.get_balance(recipient)
-    escape = contract.functions.escapeWithdraw(account, value.lamports, recipient, blob)
-    _send(w3, escape)
+    escape = rollup.escape_withdraw_call(contract, keypair, value.lamports, recipient, proof)
+    _send(w3, escape)  # sent by anyone: the signature fixes the recipient
     assert w3.eth.get_balance(recipient) - before == value.lamports * GWEI
     with pytest.raises(ContractLogicError, match="escape withdrawal already made"):
         escape.call({"from": user})

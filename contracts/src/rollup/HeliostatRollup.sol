@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+import {Ed25519} from "./Ed25519.sol";
 import {IAccountProofVerifier, IBatchVerifier} from "./IBatchVerifier.sol";
 import {PriorityQueue} from "./PriorityQueue.sol";
 
@@ -15,6 +16,8 @@ contract HeliostatRollup is PriorityQueue {
     bytes8 internal constant OUTPUT_MAGIC = "HLSTOUT1";
     uint256 public constant MAX_WITHDRAWALS = 1024;
     uint256 public constant MAX_TIMESTAMP_DRIFT = 1 hours;
+    /// @notice The first 16 bytes of every escape authorisation (escapeMessage).
+    bytes16 public constant ESCAPE_DOMAIN = "heliostat-escape";
 
     /// @notice What the contract remembers of a committed batch (stored as its hash).
     struct StoredBatch {
@@ -259,16 +262,33 @@ contract HeliostatRollup is PriorityQueue {
 
     // --- escape mode -------------------------------------------------------------------------
 
-    /// @notice In escape mode, withdraw an L2 account's lamports once, proving it against the
-    /// last executed state root; the proof also carries the account's authorisation of
-    /// `recipient` (checked by the account verifier).
-    function escapeWithdraw(bytes32 account, uint64 lamports, address recipient, bytes calldata proof) external {
+    /// @notice The 128 bytes the key of L2 account `account` signs (ed25519) to send its
+    /// escape withdrawal of `lamports` to `recipient` on this rollup:
+    /// "heliostat-escape" ‖ be256 chain id ‖ this contract ‖ account ‖ be64 lamports ‖ recipient.
+    function escapeMessage(bytes32 account, uint64 lamports, address recipient) public view returns (bytes memory) {
+        return abi.encodePacked(ESCAPE_DOMAIN, block.chainid, address(this), account, lamports, recipient);
+    }
+
+    /// @notice In escape mode, withdraw an L2 account's lamports once to `recipient`: the
+    /// account's key (a system account's address is its ed25519 public key) must have signed
+    /// escapeMessage(account, lamports, recipient) — Solana's acceptance rules — and `proof`
+    /// must show the account with `lamports` under the last executed state root.
+    function escapeWithdraw(
+        bytes32 account,
+        uint64 lamports,
+        address recipient,
+        bytes calldata signature,
+        bytes calldata proof
+    ) external {
         require(escapeMode, "not in escape mode");
         require(!escapeClaimed[account], "escape withdrawal already made");
-        bytes memory authorised = abi.encodePacked(recipient, proof);
+        require(signature.length == 64, "signature must be 64 bytes");
+        bytes memory message = escapeMessage(account, lamports, recipient);
         require(
-            ACCOUNT_VERIFIER.verifyAccount(lastExecutedRoot, account, lamports, authorised), "invalid account proof"
+            Ed25519.verify(account, bytes32(signature[:32]), bytes32(signature[32:]), message),
+            "invalid owner signature"
         );
+        require(ACCOUNT_VERIFIER.verifyAccount(lastExecutedRoot, account, lamports, proof), "invalid account proof");
         escapeClaimed[account] = true;
         emit EscapeWithdrawal(account, recipient, lamports);
         _pay(recipient, lamports);

@@ -8,7 +8,8 @@ interface IBatchVerifier {
 }
 
 /// @notice What escape mode asks of the state tree: does `root` hold `account` with
-/// `lamports`? (The Poseidon2 account-tree proof of docs/state.md.)
+/// `lamports`, and may that account escape? (The Poseidon2 account-tree proof of
+/// docs/state.md; the owner's signature is checked by the rollup.)
 interface IAccountProofVerifier {
     function verifyAccount(bytes32 root, bytes32 account, uint64 lamports, bytes calldata proof)
         external

@@ -7,14 +7,16 @@ import {Poseidon2} from "./Poseidon2.sol";
 /// @title An account's membership in the Poseidon2 state tree (docs/state.md), for escape mode.
 /// @notice The leaf is rebuilt from the account's fields (header of 120 bytes packed in four
 /// 30-byte blocks of eight 30-bit limbs, then the data hash), and its 32-level path is walked
-/// to the root; digests are 8 × u32 little-endian as bytes32. `proof` is the 20-byte recipient
-/// the rollup prepends, then abi.encode(index, next key, owner, rent epoch, data length,
-/// executable, data hash, siblings[32]).
-/// NOT YET CHECKED: that the account's owner authorised the recipient (an ed25519 signature
-/// over it): until that is added this contract must not guard real funds.
+/// to the root; digests are 8 × u32 little-endian as bytes32. `proof` is abi.encode(index,
+/// next key, owner, rent epoch, data length, executable, data hash, siblings[32]).
+/// Only a plain system account — owned by the System Program, without data — may escape:
+/// exactly the accounts whose key alone moves their lamports on L2 (a system transfer refuses
+/// a source with data, e.g. a nonce account run by its authority; a program's accounts move
+/// only as the program decides). The rollup checks the key's signature (HeliostatRollup).
 contract StateTreeAccountVerifier is IAccountProofVerifier {
     uint256 internal constant DEPTH = 32;
     uint256 internal constant MASK30 = (1 << 30) - 1;
+    bytes32 internal constant SYSTEM_PROGRAM = bytes32(0); // 11111111111111111111111111111111
 
     struct Leaf {
         uint64 index;
@@ -32,8 +34,9 @@ contract StateTreeAccountVerifier is IAccountProofVerifier {
         pure
         returns (bool)
     {
-        if (proof.length < 20) return false;
-        Leaf memory leaf = abi.decode(proof[20:], (Leaf));
+        Leaf memory leaf = abi.decode(proof, (Leaf));
+        require(leaf.owner == SYSTEM_PROGRAM, "escape needs a system-owned account");
+        require(leaf.dataLength == 0, "escape needs an account without data");
         return rootOf(account, lamports, leaf) == root;
     }
 

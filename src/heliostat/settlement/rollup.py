@@ -5,6 +5,9 @@ The withdrawal tree has the same leaves and root as contracts/src/rollup/Heliost
 ``commit_input(output, timestamp)`` turns a ``BatchPublicOutput`` into the contract's
 ``CommitInput``: the contract rebuilds the public output from it and the previous batch, so
 ``output_hash(output)`` is what the proof must attest.
+
+``escape_withdraw_call(contract, keypair, lamports, recipient, proof)`` signs an escape
+authorisation (``escape_message``) with the L2 account's keypair and encodes the call.
 """
 
 from __future__ import annotations
@@ -14,13 +17,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from eth_abi.abi import encode as abi_encode
+from solders.keypair import Keypair
 from web3 import Web3
 from web3.contract import Contract
+from web3.contract.contract import ContractFunction
 
 from heliostat.runtime.hashing import keccak256
 from heliostat.runtime.interface import BatchPublicOutput, Withdrawal
 from heliostat.runtime.state_tree import MembershipProof, digest_bytes
-from heliostat.settlement.errors import ChainError
+from heliostat.settlement.errors import ChainError, SettlementError
 from heliostat.settlement.toolchain import CONTRACTS_DIR, Artifact, compile_sources
 
 MOCKS = "test/Mocks.sol"  # test doubles of the verifiers, compiled only on request
@@ -166,3 +171,71 @@ def encode_account_proof(proof: MembershipProof) -> bytes:
         [digest_bytes(s) for s in proof.siblings],
     )
     return bytes(abi_encode([ACCOUNT_PROOF_TYPE], [fields]))
+
+
+# HeliostatRollup.ESCAPE_DOMAIN: the first bytes of every escape authorisation
+ESCAPE_DOMAIN = b"heliostat-escape"
+
+
+class EscapeInputError(SettlementError):
+    """An escape authorisation's field out of range (``expected`` vs ``got``)."""
+
+    reason = "escape_input"
+
+    def __init__(self, what: str, expected: int, got: int) -> None:
+        super().__init__(f"{what}: expected {expected}, got {got}")
+        self.what = what
+        self.expected = expected
+        self.got = got
+
+
+def escape_message(
+    chain_id: int, rollup_address: str, account: bytes, lamports: int, recipient: str
+) -> bytes:
+    """Return the 128 bytes an L2 account's key signs to escape with ``lamports`` to ``recipient``.
+
+    ``"heliostat-escape" ‖ be256 chain id ‖ rollup ‖ account ‖ be64 lamports ‖ recipient``,
+    as HeliostatRollup.escapeMessage builds it.
+    """
+    if len(account) != 32:
+        raise EscapeInputError("account bytes", 32, len(account))
+    if not 0 <= lamports < 1 << 64:
+        raise EscapeInputError("lamports below 2^64", 1 << 64, lamports)
+    return (
+        ESCAPE_DOMAIN
+        + chain_id.to_bytes(32, "big")
+        + Web3.to_bytes(hexstr=Web3.to_checksum_address(rollup_address))
+        + account
+        + lamports.to_bytes(8, "big")
+        + Web3.to_bytes(hexstr=Web3.to_checksum_address(recipient))
+    )
+
+
+def sign_escape(
+    keypair: Keypair, *, chain_id: int, rollup_address: str, lamports: int, recipient: str
+) -> bytes:
+    """Return the keypair's ed25519 signature (64 bytes) authorising its escape withdrawal."""
+    account = bytes(keypair.pubkey())
+    message = escape_message(chain_id, rollup_address, account, lamports, recipient)
+    return bytes(keypair.sign_message(message))
+
+
+def escape_withdraw_call(
+    contract: Contract, keypair: Keypair, lamports: int, recipient: str, proof: MembershipProof
+) -> ContractFunction:
+    """Return ``escapeWithdraw`` of the keypair's account, signed for this chain and rollup.
+
+    ``proof`` is the account's membership proof against the rollup's last executed root; the
+    call is ready to ``transact`` (from any sender: the signature names the recipient).
+    """
+    recipient = Web3.to_checksum_address(recipient)
+    signature = sign_escape(
+        keypair,
+        chain_id=contract.w3.eth.chain_id,
+        rollup_address=contract.address,
+        lamports=lamports,
+        recipient=recipient,
+    )
+    account = bytes(keypair.pubkey())
+    blob = encode_account_proof(proof)
+    return contract.functions.escapeWithdraw(account, lamports, recipient, signature, blob)
