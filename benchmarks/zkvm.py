@@ -10,6 +10,9 @@ Run: .venv/bin/python benchmarks/zkvm.py [--log-cycles 20] [--quick]
    cells per cycle.
 2. One SPL Token transfer (p-token from the ELF inside solders' LiteSVM): its own rows, every
    table's rows, proving time and proof size (default parameters).
+3. The same kind of transfer run by the runtime (kernel K enters SPL Token; signatures off):
+   K's rows, the program's rows, the switches. Its proof needs the switch chip, which is not
+   built yet (docs/zkvm.md, "Kernel runs"): prove seconds and proof bytes print as null.
 Prints readable lines, then exactly one JSON line.
 """
 
@@ -128,14 +131,52 @@ def section_transfer() -> dict[str, float]:
     }
 
 
+def section_runtime_spl() -> dict[str, float | int | None]:
+    from heliostat.runtime.interface import BlockContext
+    from heliostat.runtime.kernel_input import KernelBlock
+    from heliostat.runtime.runtime import Runtime, clock_data
+    from heliostat.runtime.sample_batch import sample_world
+
+    world = sample_world(3)
+    tx = world.spl_transfer(world.users[0], world.users[1], 5)
+    runtime = Runtime()
+    context = BlockContext(1, 0, frozenset([world.blockhash]))
+    block = KernelBlock(1, clock_data(context), [bytes(world.blockhash)], [tx])
+    kin = runtime.kernel_input(
+        batch_number=0,
+        old_root=bytes(32),
+        priority=(),
+        blocks=[block],
+        state=world.state,
+        verify_signatures=False,
+        processed=[],
+    )
+    trace = runtime.run(kin, trace=True).result.trace
+    assert trace is not None
+    program_rows = sum(len(a.trace) for a in trace.activations if a.trace is not None)
+    say("SPL Token transfer through the runtime (signatures off):")
+    say(f"  K rows             {len(trace.kernel)}")
+    say(f"  program rows       {program_rows} in {len(trace.activations)} activation(s)")
+    say(f"  switches           {len(trace.switches)} (enter/resume calls of K)")
+    say("  prove              not yet: the switch chip is not built (docs/zkvm.md)")
+    return {
+        "runtime_spl_kernel_rows": len(trace.kernel),
+        "runtime_spl_program_rows": program_rows,
+        "runtime_spl_switches": len(trace.switches),
+        "runtime_spl_prove_s": None,
+        "runtime_spl_proof_bytes": None,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--log-cycles", type=int, default=20)
     parser.add_argument("--quick", action="store_true", help="2^16 cycles instead")
     args = parser.parse_args()
     log_cycles = 16 if args.quick else args.log_cycles
-    figures = {}
+    figures: dict[str, float | int | None] = {}
     figures.update(section_transfer())
+    figures.update(section_runtime_spl())
     figures.update(section_cycles(log_cycles))
     print(json.dumps(figures))
 

@@ -21,7 +21,7 @@ from solders.signature import Signature
 from solders.transaction import VersionedTransaction
 
 from heliostat.runtime import genesis, state_witness
-from heliostat.runtime.errors import KernelFaultError, ProvingUnavailableError
+from heliostat.runtime.errors import KernelFaultError
 from heliostat.runtime.interface import (
     AccountSource,
     BatchInput,
@@ -45,6 +45,7 @@ from heliostat.runtime.kernel_logs import LOG_BATCH, write_event
 from heliostat.runtime.kernel_output import Receipt, decode_public_output, decode_receipt
 from heliostat.runtime.programs import ProgramImages, elf_of, programdata_address
 from heliostat.runtime.state_tree import StateTree, digest_bytes
+from heliostat.stark.config import DEFAULT, StarkConfig
 from heliostat.svm.kernel import KernelResult, KernelSession, run_kernel
 from heliostat.svm.kernel_jets import JetRows, ed25519_rows
 from heliostat.svm.log_collector import LogCollector
@@ -205,9 +206,27 @@ class Runtime:
         outcomes = tuple(self._outcomes(txs, run, state))
         return BatchResult(decode_public_output(run.published), outcomes)
 
-    def prove_batch(self, batch: BatchInput, state: AccountSource) -> BatchProof:
-        """Prove a batch: needs the zkVM, not wired in yet."""
-        raise ProvingUnavailableError("the zkVM is not wired into the runtime yet")
+    def prove_batch(
+        self,
+        batch: BatchInput,
+        state: AccountSource,
+        *,
+        tree: StateTree | None = None,
+        config: StarkConfig = DEFAULT,
+        verify_signatures: bool = True,
+    ) -> BatchProof:
+        """Run a batch in proving mode and prove it with the zkVM (heliostat.runtime.proving).
+
+        Raises `ProvingUnavailableError` for a batch that runs a BPF program (the kernel
+        switch is not proven yet) and `BatchProvingError` when the kernel cannot run it
+        (a witness that does not match the old root). ``verify_signatures=False`` is for
+        tests only.
+        """
+        from heliostat.runtime.proving import prove_batch
+
+        return prove_batch(
+            self, batch, state, tree=tree, config=config, verify_signatures=verify_signatures
+        )
 
     def batch_input(
         self, batch: BatchInput, state: AccountSource, *, tree: StateTree | None = None

@@ -61,6 +61,9 @@ class VerificationReport:
         return sum(t.calldata_bytes for t in self.transactions)
 
 
+EVALUATORS_PER_RUN = 16
+
+
 def compile_verifier(generated: GeneratedVerifier) -> dict[str, Artifact]:
     """Compile the generated sources with the protocol contracts they import.
 
@@ -72,11 +75,14 @@ def compile_verifier(generated: GeneratedVerifier) -> dict[str, Artifact]:
     rest = {unit: text for unit, text in generated.sources.items() if unit not in evaluators}
     out = compile_sources(_with_imports({**library, **rest}, list(rest)))
     out.update(compile_sources(_with_imports(library, list(PHASES))))
-    out.update(
-        compile_sources(
-            {unit: generated.sources[unit] for unit in sorted(evaluators)}, yul_optimizer=False
+    # a few evaluators per solc run: all of the zkVM's at once (about 9 MB of Solidity since
+    # the Keccak-f table) exhaust solc-js's wasm memory
+    units = sorted(evaluators)
+    for start in range(0, len(units), EVALUATORS_PER_RUN):
+        chunk = units[start : start + EVALUATORS_PER_RUN]
+        out.update(
+            compile_sources({unit: generated.sources[unit] for unit in chunk}, yul_optimizer=False)
         )
-    )
     return out
 
 

@@ -15,11 +15,11 @@ from heliostat.stark.symbolic import Expr
 class Bus(enum.IntEnum):
     """Bus identifiers (the LogUp fingerprint adds the id, so they only need to differ)."""
 
-    STATE = 1  # (pc, ts, cu)
-    FETCH = 2  # (pc, opcode, dst, src, off, off_neg, imm0, imm1, imm2, imm3, target)
-    MEMORY = 3  # (addr, limit, v0, v1, v2, v3, t)
-    FRAME = 4  # (depth, r6 limbs, r7 limbs, r8 limbs, r9 limbs, return pc, t)
-    PROGRAM_DATA = 5  # (addr, limit, v0, v1, v2, v3)
+    STATE = 1  # (pc, ts, cu, image, space)
+    FETCH = 2  # (pc, opcode, dst, src, off, off_neg, imm0, imm1, imm2, imm3, target, image)
+    MEMORY = 3  # (addr, limit, v0, v1, v2, v3, t, space)
+    FRAME = 4  # (depth, r6 limbs, r7 limbs, r8 limbs, r9 limbs, return pc, t, space)
+    PROGRAM_DATA = 5  # (addr, limit, v0, v1, v2, v3, image)
     INPUT_DATA = 6  # (addr, limit, v0, v1, v2, v3)
     REG_INIT = 7  # (register, v0, v1, v2, v3)
     OUTPUT = 8  # (register, v0, v1, v2, v3)
@@ -36,14 +36,20 @@ class Bus(enum.IntEnum):
     COPY = 19  # (ts, kind, dir, n, q, s, v, word, edge, done, t): the next word of a copy
     COPY_DONE = 20  # (ts, t_end): a copy's last word is done
     OUTPUT_DATA = 21  # (addr, v0, v1, v2, v3): final value of a word of the public output
+    IMAGE = 22  # (image, entry_pc, text_start, text_len, ro_last, ro_tail): a public image
+    # sol_keccak256 (zkvm-batch; ids 30+ so that kernel-switch buses can take 23–29)
+    KECCAK = 30  # (input limbs[100], output limbs[100]): one Keccak-f[1600] permutation
+    KECCAK_SLICE = 31  # (ts, slices word, count, i, pos, cost, t): the next slice to absorb
+    KECCAK_ABSORB = 32  # (ts, blocks, k, state limbs[100], t): the next block to absorb
+    KECCAK_DONE = 33  # (ts, t): the digest is in the sponge buffer
 
 
 ARITY = {
-    Bus.STATE: 3,
-    Bus.FETCH: 11,
-    Bus.MEMORY: 7,
-    Bus.FRAME: 19,
-    Bus.PROGRAM_DATA: 6,
+    Bus.STATE: 5,
+    Bus.FETCH: 12,
+    Bus.MEMORY: 8,
+    Bus.FRAME: 20,
+    Bus.PROGRAM_DATA: 7,
     Bus.INPUT_DATA: 6,
     Bus.REG_INIT: 5,
     Bus.OUTPUT: 5,
@@ -60,6 +66,11 @@ ARITY = {
     Bus.COPY: 11,
     Bus.COPY_DONE: 2,
     Bus.OUTPUT_DATA: 5,
+    Bus.IMAGE: 6,
+    Bus.KECCAK: 200,
+    Bus.KECCAK_SLICE: 7,
+    Bus.KECCAK_ABSORB: 104,
+    Bus.KECCAK_DONE: 2,
 }
 
 
@@ -75,7 +86,9 @@ class BitOp(enum.IntEnum):
 TS_START = 4  # timestamp of the first instruction (boundary rows may start one below)
 TS_STEP = 2  # timestamp slots per instruction: 0 for reads of sources and memory, 1 for dst
 TS_STEP_SYSCALL = 4  # syscalls: up to four slots
-HALT_BASE = 1 << 30  # a halting row sends (HALT_BASE + status, pc, cu); real pcs are < 2^28
+HALT_BASE = 1 << 30  # a halting row sends (HALT_BASE + status, pc, cu, image, space); pc < 2^28
+MAX_IMAGES = 4  # code images per proof: image 0 (the one the run starts in) and up to 3 more
+KERNEL_SPACE = 0  # the address space the run starts and halts in (a kernel's, or the program's)
 TS_GAP_BITS = 16  # a memory access proves t − t_prev − 1 < 2^16 (keep-alive rows bridge more)
 
 CALL_TARGET_SYSCALL = 1 << 29  # FETCH target of a `call imm` that names a syscall
@@ -92,6 +105,10 @@ REGION_OUTPUT = 5
 OUTPUT_VADDR = REGION_OUTPUT << 32
 OUTPUT_CURSOR = 16
 MAX_OUTPUT = 1 << 19  # bytes
+# the sol_keccak256 sponge buffer (keccak_sponge.py): region 6, zero-initialised, written only
+# by the sponge; a call at timestamp ts owns words ts .. ts + 17·blocks + 3
+REGION_KECCAK = 6
+KECCAK_VADDR = REGION_KECCAK << 32
 WORD_LIMIT = 8  # the `limit` of a whole word
 STACK_TOP = (2 << 32) + 0x1000  # r10 at depth 0; each call adds FRAME_STRIDE
 FRAME_STRIDE = 0x2000

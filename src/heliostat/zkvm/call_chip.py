@@ -21,7 +21,6 @@ from numpy.typing import NDArray
 from heliostat.stark.air import AirBuilder
 from heliostat.stark.symbolic import Expr
 from heliostat.svm import opcodes as op
-from heliostat.zkvm import public_values as pv
 from heliostat.zkvm.buses import FRAME_STRIDE, STACK_TOP, Bus
 from heliostat.zkvm.chip import I64, InstructionChip, Slot, SlotResult, read_slot, write_slot
 from heliostat.zkvm.frame import (
@@ -70,6 +69,7 @@ class CallChip(InstructionChip):
         layout.add("r_old", 16)  # r6..r9 before the instruction
         layout.add("r_t", 4)
         layout.add("saved", 16)  # the frame's r6..r9
+        layout.add("h_img", 5)  # callx: the row's image header (IMAGE: entry, text start, …)
         for name in (
             "fp_t",
             "d_lo",
@@ -108,11 +108,13 @@ class CallChip(InstructionChip):
         ab.assert_zero(deep * (d - (MAX_DEPTH - 1)), "depth limit reached only at 63")
         # callx: target register, target = text + 8·next_pc + k
         x, xreg = row.many("x_old"), row.one("xreg")
-        access(ab, xreg, x, x, row.one("x_t"), ts, callx, "callx target")
+        access(ab, xreg, x, x, row.one("x_t"), ts, callx, "callx target", space=fe.space)
         ab.send(Bus.DIV8, [x[0], row.one("x_q"), row.one("x_k")], callx, "target limb 0")
         ab.assert_zero(callx * (x[2] - 1), "target in the program region")
         ab.assert_zero(callx * x[3], "target below 2^48")
-        text_start = ab.public(pv.index("text_start"))
+        header = row.many("h_img")
+        ab.receive(Bus.IMAGE, [fe.image, *header], callx, "callx: the image's header")
+        text_start = header[1]
         next_pc, target = row.one("next_pc"), row.one("target")
         slot = row.one("x_q") + x[1] * 8192 - text_start
         ab.assert_zero(calls * (next_pc - target - callx * slot), "next pc of a call")
@@ -124,7 +126,15 @@ class CallChip(InstructionChip):
         for i, r in enumerate(SAVED):
             sl = slice(4 * i, 4 * i + 4)
             access(
-                ab, r, r_old[sl], saved[sl], row.many("r_t")[i], ts + 1, calls + returns, f"r{r}"
+                ab,
+                r,
+                r_old[sl],
+                saved[sl],
+                row.many("r_t")[i],
+                ts + 1,
+                calls + returns,
+                f"r{r}",
+                space=fe.space,
             )
         access(
             ab,
@@ -135,15 +145,17 @@ class CallChip(InstructionChip):
             ts + 1,
             active,
             "r10",
+            space=fe.space,
         )
         # FRAME[fd]: fd = d for a call, d − 1 for a return
         fd = row.one("fd")
         ab.assert_zero(calls * (fd - d) + returns * (fd - e), "frame depth")
         empty = [0] * 17
-        ab.receive(Bus.FRAME, [fd, *empty, row.one("fr_t")], calls, "empty frame")
-        ab.send(Bus.FRAME, [fd, *saved, fe.pc + 1, ts], calls, "saved frame")
-        ab.receive(Bus.FRAME, [fd, *saved, next_pc, row.one("fr_t")], returns, "frame back")
-        ab.send(Bus.FRAME, [fd, *empty, ts], returns, "frame emptied")
+        sp = fe.space
+        ab.receive(Bus.FRAME, [fd, *empty, row.one("fr_t"), sp], calls, "empty frame")
+        ab.send(Bus.FRAME, [fd, *saved, fe.pc + 1, ts, sp], calls, "saved frame")
+        ab.receive(Bus.FRAME, [fd, *saved, next_pc, row.one("fr_t"), sp], returns, "frame back")
+        ab.send(Bus.FRAME, [fd, *empty, ts, sp], returns, "frame emptied")
         _frame_gap(ab, row, ts, calls + returns)
         fe.send_state(next_pc, multiplicity=active - deep - top)
         fe.send_halt(Status.CALL_DEPTH_EXCEEDED, deep)
@@ -191,6 +203,9 @@ class CallChip(InstructionChip):
         t[:, lay.index("x_q")] = xl[:, 0] >> 3
         t[:, lay.index("x_k")] = xl[:, 0] & 7
         lookups.div8(xl[callx, 0])
+        if "image_header" in rows.extra:  # the generator's per-row header of the row's image
+            header = np.asarray(rows.extra["image_header"], dtype=np.int64)
+            t[:, lay.span("h_img")] = np.where(callx[:, None], header, 0)
         touched = calls | returns
         r_old = np.zeros((n, 16), np.int64)
         saved = np.zeros((n, 16), np.int64)
@@ -272,8 +287,9 @@ class FrameBoundaryChip:
         real, depth = r.one("is_real"), r.one("depth")
         ab.assert_bool(real, "is_real is boolean")
         ab.assert_bool(r.one("has_next"), "has_next is boolean")
-        ab.send(Bus.FRAME, [depth, *([0] * 17), r.one("t_init")], real, "initial frame")
-        ab.receive(Bus.FRAME, [depth, *r.many("final"), r.one("t_final")], real, "final frame")
+        # frames of space 0 only, until activations have boundary rows of their own
+        ab.send(Bus.FRAME, [depth, *([0] * 17), r.one("t_init"), 0], real, "initial frame")
+        ab.receive(Bus.FRAME, [depth, *r.many("final"), r.one("t_final"), 0], real, "final frame")
         ab.when_transition().assert_eq(r.one("has_next"), nxt.one("is_real"), "has_next")
         ab.when_last_row().assert_zero(r.one("has_next"), "no next on the last row")
         ab.when_transition().assert_zero((1 - real) * nxt.one("is_real"), "real rows first")

@@ -23,6 +23,12 @@ from heliostat.svm import opcodes as op
 from heliostat.svm.executable import C_AUX, C_OPC, CALL_UNRESOLVED, SYSCALL_BASE, Executable
 
 TREE_IMAGE, TREE_INPUT, TREE_OUTPUT = 1, 2, 3
+IMAGE_TREE_STRIDE = 3  # image i's tree is TREE_IMAGE + 3·i: 1, 4, 7, … (never 2 or 3)
+
+
+def image_tree(image: int) -> int:
+    """Tree id of code image ``image`` (linear in the index, so chips can compute it)."""
+    return TREE_IMAGE + IMAGE_TREE_STRIDE * image
 
 
 def depth_of(words: int) -> int:

@@ -61,7 +61,7 @@ class EndianChip(InstructionChip):
         imm = sum_exprs(w[i] * WIDTHS[i] for i in range(3))
         dst = row.one("dst")
         fe.fetch(dst=dst, imm=[imm, 0, 0, 0])
-        access(ab, dst, a, r, row.one("d_t"), fe.ts + 1, fe.active, "dst")
+        access(ab, dst, a, r, row.one("d_t"), fe.ts + 1, fe.active, "dst", space=fe.space)
         fe.send_state(fe.pc + 1)
 
     def accesses(self, rows: StepRows) -> Sequence[Slot]:

@@ -58,6 +58,8 @@ for _n in (
     "pc",
     "ts",
     "cu",
+    "image",
+    "space",
     *MEM_OPS,
     "dst",
     "src",
@@ -105,10 +107,11 @@ class FaultChip:
             ab.assert_bool(c[name], f"{name} is boolean")
         real = sum_exprs(kinds)
         ab.assert_bool(real, "one kind")
-        pc, ts, cu = c["pc"], c["ts"], c["cu"]
-        ab.receive(Bus.STATE, [pc, ts, cu], real, "state in")
+        pc, ts, cu, image, space = c["pc"], c["ts"], c["cu"], c["image"], c["space"]
+        ab.receive(Bus.STATE, [pc, ts, cu, image, space], real, "state in")
         status = sum_exprs(c[k] * int(STATUS[k]) for k in KINDS)
-        ab.send(Bus.STATE, [status + HALT_BASE, pc, cu - real + c["k_meter"]], real, "halt")
+        halt = [status + HALT_BASE, pc, cu - real + c["k_meter"], image, space]
+        ab.send(Bus.STATE, halt, real, "halt")
         ab.assert_zero(c["k_meter"] * cu, "meter: no units left")
         ab.assert_zero(c["k_overrun"] * (pc - pub["text_len"]), "overrun: pc = text length")
         mem = c["k_mem"]
@@ -134,6 +137,7 @@ class FaultChip:
                 c["neg"],
                 *imm,
                 c["k_unres"] * CALL_TARGET_UNRESOLVED,
+                image,
             ],
             fetched,
             "fetch",
@@ -146,7 +150,8 @@ class FaultChip:
             "register read",
         )
         b = r.many("b_old")
-        access(ab, c["b_reg"], b, b, c["b_t"], ts, c["k_callx"] + mem, "register")
+        sp = c["space"]
+        access(ab, c["b_reg"], b, b, c["b_t"], ts, c["k_callx"] + mem, "register", space=sp)
         self._callx(ab, r, c, pub, b, ts)
         self._memory(ab, r, c, pub, b, width, store)
 
@@ -157,7 +162,7 @@ class FaultChip:
         k = c["k_callx"]
         d_lo, d_hi, e_lo, e_hi = c["d_lo"], c["d_hi"], c["e_lo"], c["e_hi"]
         fp = frame_pointer(d_lo, d_hi)
-        access(ab, 10, fp, fp, c["fp_t"], ts + 1, k, "r10")
+        access(ab, 10, fp, fp, c["fp_t"], ts + 1, k, "r10", space=c["space"])
         ab.assert_zero(k * (e_lo + e_hi * 8 - d_lo - d_hi * 8 - 1), "depth + 1")
         ab.send(Bus.DIV8, [e_lo + e_hi * 8, e_hi, e_lo], k, "new depth digits")
         ab.send(Bus.DIV8, [e_hi, 0, e_hi], k, "depth below the limit")

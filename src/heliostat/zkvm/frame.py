@@ -1,7 +1,8 @@
 """The instruction frame every instruction chip carries, and register/memory access helpers.
 
-A chip row is one executed instruction. Its frame consumes the execution state (pc, ts, cu)
-from the STATE bus and produces the next one, fetches the instruction from the program table
+A chip row is one executed instruction. Its frame consumes the execution state (pc, ts, cu,
+image, space) from the STATE bus and produces the next one (image and address space
+unchanged: only switch rows change them), fetches the instruction from the program table
 (FETCH), and reads or writes registers through the memory argument (MEMORY, with a U16 check
 of the timestamp gap). The opcode a row executes is Σ flag·opcode over the chip's one-hot
 operation flags, so a row can only run an opcode its chip implements.
@@ -38,13 +39,15 @@ class Op:
 
 
 class FrameSpec:
-    """Adds the frame columns to a layout: pc, ts, cu and one flag per operation."""
+    """Adds the frame columns to a layout: pc, ts, cu, image and one flag per operation."""
 
     def __init__(self, layout: Layout, ops: Sequence[Op]) -> None:
         self.ops = tuple(ops)
         layout.add("pc")
         layout.add("ts")
         layout.add("cu")
+        layout.add("image")  # the code image the row runs in (index into the public list)
+        layout.add("space")  # the address space of its registers and memory (0: the kernel's)
         layout.add("op", len(self.ops))
         self.layout = layout
 
@@ -72,6 +75,8 @@ class FrameEval:
         self.pc = row.one("pc")
         self.ts = row.one("ts")
         self.cu = row.one("cu")
+        self.image = row.one("image")
+        self.space = row.one("space")
 
     def flag(self, name: str) -> Expr:
         """Return the flag of an operation.
@@ -100,8 +105,9 @@ class FrameEval:
         )
 
     def receive_state(self) -> None:
-        """Consume (pc, ts, cu)."""
-        self.ab.receive(Bus.STATE, [self.pc, self.ts, self.cu], self.active, "state in")
+        """Consume (pc, ts, cu, image, space)."""
+        state = [self.pc, self.ts, self.cu, self.image, self.space]
+        self.ab.receive(Bus.STATE, state, self.active, "state in")
 
     def send_state(
         self,
@@ -112,16 +118,17 @@ class FrameEval:
         multiplicity: Expr | None = None,
         ts_next: Expr | None = None,
     ) -> None:
-        """Produce (next_pc, ts + ts_step (or ts_next), cu − cost)."""
+        """Produce (next_pc, ts + ts_step (or ts_next), cu − cost, image, space)."""
         mult = self.active if multiplicity is None else multiplicity
         ts = self.ts + ts_step if ts_next is None else ts_next
-        self.ab.send(Bus.STATE, [as_expr(next_pc), ts, self.cu - cost], mult, "state out")
+        state = [as_expr(next_pc), ts, self.cu - cost, self.image, self.space]
+        self.ab.send(Bus.STATE, state, mult, "state out")
 
     def send_halt(self, status: Expr | int, multiplicity: Expr, *, cost: Expr | int = 1) -> None:
-        """End the execution: (HALT_BASE + status, pc, cu − cost)."""
+        """End the execution: (HALT_BASE + status, pc, cu − cost, image, space)."""
         self.ab.send(
             Bus.STATE,
-            [HALT_BASE + as_expr(status), self.pc, self.cu - cost],
+            [HALT_BASE + as_expr(status), self.pc, self.cu - cost, self.image, self.space],
             multiplicity,
             "halt",
         )
@@ -137,9 +144,9 @@ class FrameEval:
         target: Expr | int = 0,
         multiplicity: Expr | None = None,
     ) -> None:
-        """Look the instruction up in the program table (fields normalised as it stores them)."""
+        """Look the instruction up in the row's image (fields normalised as the table has them)."""
         mult = self.active if multiplicity is None else multiplicity
-        values = [self.pc, self.opcode, dst, src, off, off_neg, *imm, target]
+        values = [self.pc, self.opcode, dst, src, off, off_neg, *imm, target, self.image]
         self.ab.send(Bus.FETCH, values, mult, "fetch")
 
 
@@ -154,10 +161,15 @@ def access(
     name: str,
     *,
     limit: Expr | int = WORD_LIMIT,
+    space: Expr | int = 0,
 ) -> None:
-    """One access of the memory argument: old value at t_prev in, new value at t_now out."""
-    ab.receive(Bus.MEMORY, [addr, limit, *old, t_prev], multiplicity, f"{name} read")
-    ab.send(Bus.MEMORY, [addr, limit, *new, t_now], multiplicity, f"{name} write")
+    """One access of the memory argument: old value at t_prev in, new value at t_now out.
+
+    ``space`` is the address space (a frame chip passes its row's ``fe.space``; 0 is the
+    kernel's, the only one a service that is not space-aware may touch).
+    """
+    ab.receive(Bus.MEMORY, [addr, limit, *old, t_prev, space], multiplicity, f"{name} read")
+    ab.send(Bus.MEMORY, [addr, limit, *new, t_now, space], multiplicity, f"{name} write")
     ab.send(Bus.U16, [t_now - t_prev - 1], multiplicity, f"{name} time gap")
 
 
@@ -213,11 +225,15 @@ def limb_columns(values: U64) -> NDArray[np.int64]:
 
 
 def fill_frame(trace: NDArray[np.int64], layout: Layout, rows: StepRows) -> None:
-    """Fill pc, ts, cu and the operation flags."""
+    """Fill pc, ts, cu, image and space (``extra``, else 0) and the operation flags."""
     n = len(rows)
     trace[:n, layout.index("pc")] = rows.pc
     trace[:n, layout.index("ts")] = rows.ts
     trace[:n, layout.index("cu")] = rows.cu
+    if "image" in rows.extra:
+        trace[:n, layout.index("image")] = rows.extra["image"]
+    if "space" in rows.extra:
+        trace[:n, layout.index("space")] = rows.extra["space"]
     flags = layout.span("op")
     trace[np.arange(n), flags.start + rows.op] = 1
 

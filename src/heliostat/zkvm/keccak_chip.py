@@ -1,9 +1,7 @@
 """The Keccak-f[1600] chip: one permutation per 25 rows, answering KECCAK lookups.
 
-This is the permutation under `sol_keccak256`, which the runtime calls to hash its state
-diff (docs/zkvm.md, "What a runtime proof needs"). It is not in the zkVM machine yet: the
-syscall's sponge (reading the slices from memory, padding, absorbing, writing the digest)
-is the missing piece that will look permutations up here.
+This is the permutation under `sol_keccak256` (docs/zkvm.md, "sol_keccak256"): the absorb
+rows of the syscall's sponge (keccak_absorb_chip) look permutations up here.
 
 Rows 0–23 of a permutation are its rounds, row 24 holds the output. A round row has the state
 A as 1600 bits (lane x + 5y, bit z), the column parities C[x][z] (320 bits, C = XOR over y,
@@ -13,7 +11,8 @@ expressions of A' of degree 3 and 4, and the next row's A must equal them. The i
 16-bit limbs, is copied from row 0's A to every row of the permutation; row 24 receives
 KECCAK (input limbs, output limbs) with its multiplicity. One-hot round flags (25 columns)
 follow each other from the first row on; padding rows are permutations of the zero state
-with multiplicity 0 (the last one may be cut off by the table's end).
+with multiplicity 0 (the last one may be cut off by the table's end). A table with no flag on
+its first row has none anywhere: all zero, it is left out of proofs that hash nothing.
 """
 
 from __future__ import annotations
@@ -25,6 +24,7 @@ from numpy.typing import NDArray
 
 from heliostat.stark.air import AirBuilder
 from heliostat.stark.symbolic import Expr, sum_exprs
+from heliostat.zkvm.buses import Bus
 from heliostat.zkvm.layout import Layout, Row
 
 ROUNDS = 24
@@ -32,7 +32,7 @@ PERIOD = ROUNDS + 1  # rounds, then the output row
 LANES = 25
 LIMBS = 4 * LANES  # 16-bit limbs of the state
 MASK64 = (1 << 64) - 1
-KECCAK_BUS = 22  # (input limbs[100], output limbs[100]); next free id after buses.Bus
+KECCAK_BUS = Bus.KECCAK  # (input limbs[100], output limbs[100])
 
 
 def _rotation_offsets() -> list[list[int]]:
@@ -171,8 +171,10 @@ class KeccakChip:
         a, c, ap, f = r.many("a"), r.many("c"), r.many("ap"), r.many("f")
         for i in range(PERIOD):
             ab.assert_bool(f[i], f"f{i} is boolean")
-        ab.assert_eq(sum_exprs(f), 1, "one round flag")
-        ab.when_first_row().assert_eq(f[0], 1, "starts at round 0")
+        # every row has one flag, or (an empty table: no rows at all) none: the flags move on
+        # row by row, so the first row decides for all
+        ab.assert_bool(sum_exprs(f), "at most one round flag")
+        ab.when_first_row().assert_eq(f[0], sum_exprs(f), "starts at round 0 (or is empty)")
         nf = nxt.many("f")
         for i in range(PERIOD):
             ab.when_transition().assert_eq(nf[(i + 1) % PERIOD], f[i], f"flag {i} moves on")

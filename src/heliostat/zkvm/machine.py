@@ -22,6 +22,9 @@ from heliostat.zkvm.chip import InstructionChip
 from heliostat.zkvm.divmod_chip import DivModChip
 from heliostat.zkvm.endian_chip import EndianChip
 from heliostat.zkvm.fault_chip import FaultChip
+from heliostat.zkvm.keccak_absorb_chip import KeccakAbsorbChip
+from heliostat.zkvm.keccak_chip import KeccakChip
+from heliostat.zkvm.keccak_slice_chip import KeccakSliceChip
 from heliostat.zkvm.mem_aligned_chip import MemAlignedChip
 from heliostat.zkvm.mem_chip import MemChip
 from heliostat.zkvm.memcopy_chip import MemCopyChip
@@ -33,6 +36,7 @@ from heliostat.zkvm.poseidon2_chip import Poseidon2Chip
 from heliostat.zkvm.program_chip import ProgramChip
 from heliostat.zkvm.shift_chip import ShiftChip
 from heliostat.zkvm.syscall_chip import SyscallLogChip
+from heliostat.zkvm.syscall_keccak_chip import SyscallKeccakChip
 from heliostat.zkvm.syscall_mem_chip import SyscallMemChip
 from heliostat.zkvm.syscall_poseidon2_chip import SyscallPoseidon2Chip
 from heliostat.zkvm.syscall_publish_chip import SyscallPublishChip
@@ -57,6 +61,7 @@ def instruction_chips() -> list[InstructionChip]:
         SyscallMemChip(),
         SyscallPoseidon2Chip(),
         SyscallPublishChip(),
+        SyscallKeccakChip(),
     ]
 
 
@@ -75,6 +80,9 @@ def tables() -> list[Air]:
         MerkleChip(),
         CommitmentChip(),
         Poseidon2Chip(),
+        KeccakSliceChip(),  # sol_keccak256: slices, blocks, permutations
+        KeccakAbsorbChip(),
+        KeccakChip(),
     ]
     return fixed + list(instruction_chips())
 
@@ -83,9 +91,10 @@ def public_interactions() -> list[Interaction]:
     """Start and halt of the STATE chain, initial registers, final r0, output length."""
     p = {name: public(i) for name, i in pv.FIELDS.items()}
     out = [
-        Interaction.send(Bus.STATE, [p["entry_pc"], TS_START, p["budget"]], 1, "start"),
+        # the run starts and halts in image 0, address space 0
+        Interaction.send(Bus.STATE, [p["entry_pc"], TS_START, p["budget"], 0, 0], 1, "start"),
         Interaction.receive(
-            Bus.STATE, [p["status"] + HALT_BASE, p["final_pc"], p["cu_final"]], 1, "halt"
+            Bus.STATE, [p["status"] + HALT_BASE, p["final_pc"], p["cu_final"], 0, 0], 1, "halt"
         ),
         Interaction.receive(Bus.OUTPUT, [0, *(p[f"r0_{k}"] for k in range(4))], 1, "final r0"),
     ]

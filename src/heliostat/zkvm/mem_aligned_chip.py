@@ -57,9 +57,9 @@ class MemAlignedChip(InstructionChip):
         ab.assert_zero(st * addr.is_program, "no stores to the program region")
         read_only = ab.public(pv.index("input_read_only"))
         ab.assert_zero(st * addr.is_input * read_only, "no stores to a read-only input")
-        access(ab, breg, base, base, row.one("b_t"), fe.ts + st, fe.active, "base")
-        access(ab, vreg, v_old, val, row.one("v_t"), fe.ts + ld, fe.active, "value")
-        access(ab, addr.word, m_old, val, row.one("m_t"), fe.ts, fe.active, "word")
+        access(ab, breg, base, base, row.one("b_t"), fe.ts + st, fe.active, "base", space=fe.space)
+        access(ab, vreg, v_old, val, row.one("v_t"), fe.ts + ld, fe.active, "value", space=fe.space)
+        access(ab, addr.word, m_old, val, row.one("m_t"), fe.ts, fe.active, "word", space=fe.space)
         fe.fetch(dst=dst, src=src, off=addr.off, off_neg=addr.neg)
         fe.send_state(fe.pc + 1)
 

@@ -279,6 +279,7 @@ class MemChip(InstructionChip):
             fe.active,
             "word",
             limit=row.one("limit"),
+            space=fe.space,
         )
         if self.straddle:
             access(
@@ -291,9 +292,12 @@ class MemChip(InstructionChip):
                 fe.active,
                 "next word",
                 limit=row.one("limit1"),
+                space=fe.space,
             )
-        access(ab, breg, base, base, row.one("b_t"), fe.ts + stores, fe.active, "base")
-        access(ab, vreg, v, value, row.one("v_t"), fe.ts + ld, ld + stx, "value")
+        access(
+            ab, breg, base, base, row.one("b_t"), fe.ts + stores, fe.active, "base", space=fe.space
+        )
+        access(ab, vreg, v, value, row.one("v_t"), fe.ts + ld, ld + stx, "value", space=fe.space)
         fe.fetch(dst=dst, src=src, off=addr.off, off_neg=addr.neg, imm=imm)
         fe.send_state(fe.pc + 1)
 

@@ -176,7 +176,10 @@ def plan(job: CopyJob) -> list[dict[str, int]]:
     backward = job.kind == KIND_MOVE and same_region and job.dst > job.src
     delta = job.src - job.dst
     s = delta % 8
-    q = waddr(job.src - s) - waddr(job.dst) if job.kind == KIND_MOVE else 0
+    # q = W(src) − W(dst) − [src's byte < dst's byte] (W(src − s) would leave src's region
+    # when src's offset is below s: a slice at the input's start copied to a higher byte)
+    borrow = int((job.src & 7) < (job.dst & 7))
+    q = waddr(job.src) - waddr(job.dst) - borrow if job.kind == KIND_MOVE else 0
     if job.kind != KIND_MOVE:
         s = 0
     words = list(range(job.dst // 8, (job.dst + job.n - 1) // 8 + 1))

@@ -5,7 +5,8 @@ It sends the address's initial value on MEMORY at `t_init` and receives its fina
 with the accesses in between every address has exactly one chain of accesses in time order.
 Initial values: registers from REG_INIT (public), stack and heap words zero (their word
 indices proven inside the region), program words from the program table (PROGRAM_DATA), input
-words from the input table (INPUT_DATA), output words zero. The final values of r0 and of the
+words from the input table (INPUT_DATA), output words and sol_keccak256's sponge-buffer
+words (region 6, below 2^27) zero. The final values of r0 and of the
 output cursor go to OUTPUT (public); those of output words to the output table (OUTPUT_DATA).
 
 Keep-alive: re-sends a value unchanged at a later timestamp, bridging gaps of 2^16 or more.
@@ -28,6 +29,7 @@ from heliostat.zkvm.buses import (
     OUTPUT_CURSOR,
     REGION_HEAP,
     REGION_INPUT,
+    REGION_KECCAK,
     REGION_OUTPUT,
     REGION_PROGRAM,
     REGION_SHIFT,
@@ -41,7 +43,7 @@ from heliostat.zkvm.layout import Layout, Row
 from heliostat.zkvm.memory_scan import ScanResult
 from heliostat.zkvm.u16_chip import LookupCounts
 
-KINDS = ("is_reg", "is_prog", "is_stack", "is_heap", "is_input", "is_out")
+KINDS = ("is_reg", "is_prog", "is_stack", "is_heap", "is_input", "is_out", "is_kec")
 _REGION_OF_KIND = {
     "is_reg": 0,  # r0..r10 and the output cursor
     "is_prog": REGION_PROGRAM,
@@ -49,6 +51,7 @@ _REGION_OF_KIND = {
     "is_heap": REGION_HEAP,
     "is_input": REGION_INPUT,
     "is_out": REGION_OUTPUT,
+    "is_kec": REGION_KECCAK,  # the sol_keccak256 sponge buffer (keccak_sponge.py)
 }
 
 BOUNDARY = Layout()
@@ -99,8 +102,9 @@ class BoundaryChip:
             vword + sum_exprs(kind[k] * (_REGION_OF_KIND[k] * REGION_SHIFT) for k in KINDS),
             "address = region·2^28 + word",
         )
-        ab.send(Bus.MEMORY, [addr, limit, *init, r.one("t_init")], real, "initial value")
-        ab.receive(Bus.MEMORY, [addr, limit, *final, r.one("t_final")], real, "final value")
+        # addresses of space 0 only, until activations have boundary rows of their own
+        ab.send(Bus.MEMORY, [addr, limit, *init, r.one("t_init"), 0], real, "initial value")
+        ab.receive(Bus.MEMORY, [addr, limit, *final, r.one("t_final"), 0], real, "final value")
         # registers: public initial values, r0's final value is an output
         ab.receive(Bus.REG_INIT, [addr, *init], kind["is_reg"], "initial register")
         ab.assert_zero(r.one("is_r0") * (1 - kind["is_reg"]), "r0 is a register")
@@ -111,7 +115,7 @@ class BoundaryChip:
         ab.assert_zero(is_cur * (addr - OUTPUT_CURSOR), "the output cursor's address")
         ab.send(Bus.OUTPUT, [addr, *final], is_cur, "output length")
         # whole words: registers, stack, heap, output
-        zeroed = kind["is_stack"] + kind["is_heap"] + kind["is_out"]
+        zeroed = kind["is_stack"] + kind["is_heap"] + kind["is_out"] + kind["is_kec"]
         whole = kind["is_reg"] + zeroed
         ab.assert_zero(whole * (limit - 8), "registers, stack, heap and output words are whole")
         for k in range(4):
@@ -132,9 +136,15 @@ class BoundaryChip:
         )
         ab.send(Bus.U16, [hp_lo], kind["is_heap"], "inside the heap (low)")
         ab.send(Bus.BYTES, [hp_hi, 0], kind["is_heap"], "inside the heap (high)")
+        # sponge buffer words: below 2^27 (hp_lo + 2^16·hp_hi, hp_hi < 2^11)
+        kec = kind["is_kec"]
+        ab.assert_zero(kec * (vword - hp_lo - hp_hi * 65536), "sponge word limbs")
+        ab.send(Bus.U16, [hp_lo], kec, "sponge word (low)")
+        ab.send(Bus.DIV8, [hp_hi * 32, hp_hi * 4, 0], kec, "sponge word below 2^27")
         # program and input words: the tables check the bounds and give value and limit
         data = [addr, limit, *init]
-        ab.send(Bus.PROGRAM_DATA, data, kind["is_prog"], "program word")
+        # (the memory being image 0's: other images' words are fetched, never read as data yet)
+        ab.send(Bus.PROGRAM_DATA, [*data, 0], kind["is_prog"], "program word")
         ab.send(Bus.INPUT_DATA, data, kind["is_input"], "input word")
         # sorted by address: real rows first, each address below the next one
         has_next = r.one("has_next")
@@ -182,6 +192,11 @@ def generate_boundary(
     t[:, BOUNDARY.index("hp_hi")] = np.where(heap, inside >> 16, 0)
     lookups.u16(inside[heap] & 0xFFFF)
     lookups.byte_pairs(inside[heap] >> 16, np.zeros(int(heap.sum()), np.int64))
+    kec = region == REGION_KECCAK
+    t[kec, BOUNDARY.index("hp_lo")] = vword[kec] & 0xFFFF
+    t[kec, BOUNDARY.index("hp_hi")] = vword[kec] >> 16
+    lookups.u16(vword[kec] & 0xFFFF)
+    lookups.div8((vword[kec] >> 16) * 32)
     if n > 1:
         gap = addr[1:] - addr[:-1] - 1
         t[: n - 1, BOUNDARY.index("has_next")] = 1
@@ -201,6 +216,7 @@ KEEP.add("limit")
 KEEP.add("v", 4)
 KEEP.add("t_prev")
 KEEP.add("t")
+KEEP.add("space")
 
 
 class KeepAliveChip:
@@ -219,8 +235,9 @@ class KeepAliveChip:
         real = r.one("is_real")
         ab.assert_bool(real, "is_real is boolean")
         head = [r.one("addr"), r.one("limit"), *r.many("v")]
-        ab.receive(Bus.MEMORY, [*head, r.one("t_prev")], real, "keep-alive read")
-        ab.send(Bus.MEMORY, [*head, r.one("t")], real, "keep-alive write")
+        space = r.one("space")
+        ab.receive(Bus.MEMORY, [*head, r.one("t_prev"), space], real, "keep-alive read")
+        ab.send(Bus.MEMORY, [*head, r.one("t"), space], real, "keep-alive write")
         ab.send(Bus.U16, [r.one("t") - r.one("t_prev") - 1], real, "keep-alive gap")
 
 

@@ -22,6 +22,7 @@ from heliostat.zkvm.buses import (
     OUTPUT_CURSOR,
     REGION_HEAP,
     REGION_INPUT,
+    REGION_KECCAK,
     REGION_OUTPUT,
     REGION_PROGRAM,
     REGION_SHIFT,
@@ -36,6 +37,7 @@ U64 = NDArray[np.uint64]
 I64 = NDArray[np.int64]
 GAP = 1 << TS_GAP_BITS
 STACK_WORDS = 1 << 16  # 64 frames of 8 KiB of virtual space, 8 bytes per word
+KECCAK_WORDS = 1 << 27  # the sol_keccak256 sponge buffer's words (the boundary's bound)
 
 
 def word_address(vaddr: U64) -> I64:
@@ -72,6 +74,7 @@ class InitialMemory:
             # stack frames without the gaps between them, heap below its size: zero-initialised
             in_stack = region == REGION_STACK and vword < STACK_WORDS and not (vword >> 9) & 1
             in_output = region == REGION_OUTPUT and offset < MAX_OUTPUT
+            in_output = in_output or (region == REGION_KECCAK and vword < KECCAK_WORDS)
             if in_stack or in_output or (region == REGION_HEAP and offset + 8 <= self.heap_size):
                 return 0, 8
         raise TraceGenerationError("access to an unmapped word", got=hex(addr))
@@ -226,6 +229,8 @@ def _initial_word(
         return np.uint64(0), np.int64(8), offset + 8 <= heap_size
     if region == REGION_OUTPUT:
         return np.uint64(0), np.int64(8), offset < MAX_OUTPUT
+    if region == REGION_KECCAK:
+        return np.uint64(0), np.int64(8), vword < KECCAK_WORDS
     return np.uint64(0), np.int64(0), False
 
 

@@ -71,10 +71,10 @@ class Operands:
         row, dst, src = self.row, self.row.one("dst"), self.row.one("src")
         is_x = fe.is_x
         is_k = fe.active - is_x
-        access(ab, src, self.b, self.b, row.one("s_t"), fe.ts, is_x, "src")
+        access(ab, src, self.b, self.b, row.one("s_t"), fe.ts, is_x, "src", space=fe.space)
         fetched_imm = imm if imm is not None else [is_k * b for b in self.b]
         fe.fetch(dst=dst, src=src, imm=fetched_imm, target=target)
-        access(ab, dst, self.a, self.r, row.one("d_t"), fe.ts + 1, fe.active, "dst")
+        access(ab, dst, self.a, self.r, row.one("d_t"), fe.ts + 1, fe.active, "dst", space=fe.space)
 
 
 def is_x_rows(rows: StepRows, ops: Sequence[Op]) -> NDArray[np.bool_]:

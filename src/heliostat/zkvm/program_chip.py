@@ -6,7 +6,10 @@ immediate signs); text rows look their opcode's decode flags up and store the FE
 normalised (docs/zkvm.md, decode.py); `m_fetch` and `m_data` are how often the row is
 fetched and how often the memory boundary reads it. The row after an `lddw` is its second
 slot, whose immediate is the value's high half. Word indices are bounded by the region, and
-the last word's `limit` is the region's length modulo 8.
+the last word's `limit` is the region's length modulo 8. Rows carry the index of their code
+image (rows sorted by image, then word): the header fields the bounds use come from an IMAGE
+lookup of that index, the leaf goes to that image's tree, and FETCH and PROGRAM_DATA answer
+only for that image.
 """
 
 from __future__ import annotations
@@ -19,7 +22,6 @@ from numpy.typing import NDArray
 from heliostat.stark.air import AirBuilder
 from heliostat.svm import opcodes as op
 from heliostat.svm.executable import C_AUX, C_OPC, CALL_UNRESOLVED, SYSCALL_BASE, Executable
-from heliostat.zkvm import public_values as pv
 from heliostat.zkvm.buses import (
     CALL_TARGET_SYSCALL,
     CALL_TARGET_UNRESOLVED,
@@ -28,7 +30,7 @@ from heliostat.zkvm.buses import (
     BitOp,
     Bus,
 )
-from heliostat.zkvm.commitment import TREE_IMAGE
+from heliostat.zkvm.commitment import IMAGE_TREE_STRIDE, TREE_IMAGE
 from heliostat.zkvm.decode import FLAGS, decode_flags
 from heliostat.zkvm.errors import UnsupportedExecutionError
 from heliostat.zkvm.layout import Layout, Row
@@ -50,6 +52,12 @@ FETCH_FIELDS = (
 LAYOUT = Layout()
 for _name in (
     "is_real",
+    "image",
+    "h_entry",  # the image's header (IMAGE lookup)
+    "h_text_start",
+    "h_text_len",
+    "h_ro_last",
+    "h_ro_tail",
     "word",
     "is_text",
     "pc",
@@ -94,11 +102,11 @@ class ProgramChip:
         r = Row(ab.main.local, LAYOUT)
         nxt = Row(ab.main.next, LAYOUT)
         c = {name: r.one(name) for name in LAYOUT.names()}
-        text_start = ab.public(pv.index("text_start"))
-        text_len = ab.public(pv.index("text_len"))
-        ro_last = ab.public(pv.index("ro_last"))
-        ro_tail = ab.public(pv.index("ro_tail"))
-        real, text = c["is_real"], c["is_text"]
+        text_start, text_len = c["h_text_start"], c["h_text_len"]
+        ro_last, ro_tail = c["h_ro_last"], c["h_ro_tail"]
+        real, text, image = c["is_real"], c["is_text"], c["image"]
+        header = [image, c["h_entry"], text_start, text_len, ro_last, ro_tail]
+        ab.receive(Bus.IMAGE, header, real, "the row's image header")
         for name in ("is_real", "is_text", "call_fn", "call_sys", "call_unres", "is_last"):
             ab.assert_bool(c[name], f"{name} is boolean")
         ab.assert_zero(text * (1 - real), "text rows are real")
@@ -127,6 +135,7 @@ class ProgramChip:
                 c["l1"],
                 c["l2"],
                 c["l3"],
+                image,
             ],
             c["m_data"],
             "data read",
@@ -159,6 +168,9 @@ class ProgramChip:
         ab.when_transition().assert_zero(
             c["is_lddw"] * (nxt.one("word") - c["word"] - 1), "lddw's second slot follows"
         )
+        ab.when_transition().assert_zero(
+            c["is_lddw"] * (nxt.one("image") - image), "… in the same image"
+        )
         ab.when_last_row().assert_zero(c["is_lddw"], "lddw is not the last row")
         offset = c["l1"] - c["s1"] * 65536
         ab.assert_eq(
@@ -171,7 +183,7 @@ class ProgramChip:
         )
         ab.receive(
             Bus.FETCH,
-            [c["pc"], c["opcode"], *(c[f] for f in FETCH_FIELDS)],
+            [c["pc"], c["opcode"], *(c[f] for f in FETCH_FIELDS), image],
             c["m_fetch"],
             "instruction",
         )
@@ -183,7 +195,19 @@ class ProgramChip:
         )
         ab.send(
             Bus.MERKLE,
-            [TREE_IMAGE, 0, c["word"], c["l0"], c["l1"], c["l2"], c["l3"], c["tag"], 0, 0, 0],
+            [
+                TREE_IMAGE + IMAGE_TREE_STRIDE * image,
+                0,
+                c["word"],
+                c["l0"],
+                c["l1"],
+                c["l2"],
+                c["l3"],
+                c["tag"],
+                0,
+                0,
+                0,
+            ],
             real,
             "image leaf",
         )
@@ -214,8 +238,9 @@ def generate(
     fetch_counts: dict[int, int],
     data_counts: dict[int, int],
     lookups: LookupCounts,
+    image: int = 0,
 ) -> NDArray[np.int64]:
-    """Rows for the fetched pcs and the data-read words (word index → count), sorted."""
+    """Rows of image ``image`` for the fetched pcs and the data-read words (word → count)."""
     info = ImageInfo.of(exe)
     ro = exe.ro_section
     words = {info.text_start + pc for pc in fetch_counts} | set(data_counts)
@@ -233,6 +258,13 @@ def generate(
         l0, l1, l2, l3 = (int.from_bytes(raw[2 * k : 2 * k + 2], "little") for k in range(4))
         row = t[i]
         row[col["is_real"]] = 1
+        row[col["image"]] = image
+        row[col["h_entry"]], row[col["h_text_start"]] = exe.entry_pc, info.text_start
+        row[col["h_text_len"]], row[col["h_ro_last"]], row[col["h_ro_tail"]] = (
+            info.text_len,
+            last,
+            tail,
+        )
         row[col["word"]] = word
         row[col["l0"]], row[col["l1"]], row[col["l2"]], row[col["l3"]] = l0, l1, l2, l3
         row[col["opcode"]], row[col["regs"]] = l0 & 0xFF, l0 >> 8

@@ -4,7 +4,8 @@
 STARK sees; `FIELDS` names every position. The image part describes the code image (entry,
 text position and length, region length); the input part what the execution started from;
 the output part how it ended and what it published (`heliostat_publish`, committed like the
-input).
+input). Images 1 … MAX_IMAGES − 1 (`images`) are further code images the run may switch into
+(unused entries are zero and marked unused).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from heliostat.stark.field import P
-from heliostat.zkvm.buses import MAX_OUTPUT, NUM_REGISTERS, limbs
+from heliostat.zkvm.buses import MAX_IMAGES, MAX_OUTPUT, NUM_REGISTERS, limbs
 from heliostat.zkvm.errors import PublicValuesError
 from heliostat.zkvm.status import Status
 
@@ -46,6 +47,11 @@ _NAMES = [
     "output_len_1",
     "output_last",  # last word of the output (−1 mod p when it is empty)
 ]
+# image 0's fields are the ones above; images 1 … MAX_IMAGES − 1 have their own
+IMAGE_FIELDS = ("depth", "entry_pc", "text_start", "text_len", "ro_last", "ro_tail", "used")
+for _i in range(1, MAX_IMAGES):
+    _NAMES += [f"img{_i}_hash_{k}" for k in range(8)]
+    _NAMES += [f"img{_i}_{f}" for f in IMAGE_FIELDS]
 FIELDS: dict[str, int] = {name: i for i, name in enumerate(_NAMES)}
 COUNT = len(_NAMES)
 MAX_CU = 1 << 30  # the verifier requires the final meter below this (see docs/zkvm.md)
@@ -54,6 +60,28 @@ MAX_CU = 1 << 30  # the verifier requires the final meter below this (see docs/z
 def index(name: str) -> int:
     """Position of a named public value."""
     return FIELDS[name]
+
+
+def image_field(image: int, name: str) -> str:
+    """Name of a field of image ``image`` ("hash_k" or one of IMAGE_FIELDS but "used").
+
+    Image 0 is always used; its fields keep their historical names.
+    """
+    if image == 0:
+        return "image_" + name if name.startswith("hash_") or name == "depth" else name
+    return f"img{image}_{name}"
+
+
+@dataclass(frozen=True)
+class ImageEntry:
+    """A further code image of the statement: its hash and the header it was sealed with."""
+
+    hash: tuple[int, ...]
+    depth: int
+    entry_pc: int
+    text_start: int
+    text_len: int
+    ro_len: int
 
 
 @dataclass(frozen=True)
@@ -80,6 +108,7 @@ class PublicValues:
     output_depth: int = 1
     output_len: int = 0
     input_read_only: bool = False
+    images: tuple[ImageEntry, ...] = ()  # images 1, 2, … (at most MAX_IMAGES − 1)
 
     @property
     def compute_units(self) -> int:
@@ -136,4 +165,25 @@ class PublicValues:
         for name in ("budget", "cu_final"):
             if not 0 <= v[name] < MAX_CU:
                 raise PublicValuesError(f"{name} out of range", expected=(0, MAX_CU), got=v[name])
+        self._image_fields(v)
         return [v[name] % P for name in _NAMES]
+
+    def _image_fields(self, v: dict[str, int]) -> None:
+        if len(self.images) > MAX_IMAGES - 1:
+            raise PublicValuesError(
+                "too many code images", expected=MAX_IMAGES - 1, got=len(self.images)
+            )
+        for i in range(1, MAX_IMAGES):
+            entry = self.images[i - 1] if i <= len(self.images) else None
+            for k in range(8):
+                v[f"img{i}_hash_{k}"] = entry.hash[k] if entry else 0
+            if entry is not None and (entry.ro_len <= 0 or len(entry.hash) != 8):
+                raise PublicValuesError("malformed code image", got=i)
+            last = (entry.ro_len - 1) // 8 if entry else 0
+            v[f"img{i}_depth"] = entry.depth if entry else 0
+            v[f"img{i}_entry_pc"] = entry.entry_pc if entry else 0
+            v[f"img{i}_text_start"] = entry.text_start if entry else 0
+            v[f"img{i}_text_len"] = entry.text_len if entry else 0
+            v[f"img{i}_ro_last"] = last
+            v[f"img{i}_ro_tail"] = entry.ro_len - 8 * last if entry else 0
+            v[f"img{i}_used"] = int(entry is not None)

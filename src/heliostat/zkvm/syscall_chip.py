@@ -97,6 +97,8 @@ class SyscallLogChip(InstructionChip):
         ab.assert_zero(with_len * r2[3], "length below 2^48")
         length = with_len * (r2[0] + r2[1] * 65536) + pubkey * 32
         reads = log + pubkey + panic + receipt
+        # ranges are checked against the regions of space 0 (the public lengths)
+        ab.assert_zero(reads * fe.space, "a range syscall runs in space 0")
         ab.assert_bool(empty, "empty is boolean")
         ab.assert_zero(empty * length, "empty ⇒ length 0")
         ab.assert_zero(reads - empty - length * row.one("inv_n"), "length 0 ⇒ empty")
@@ -118,10 +120,20 @@ class SyscallLogChip(InstructionChip):
             "cost",
         )
         ts = fe.ts
-        access(ab, 1, r1, r1, row.one("r1_t"), ts, reads, "r1")
-        access(ab, 2, r2, r2, row.one("r2_t"), ts, with_len, "r2")
+        access(ab, 1, r1, r1, row.one("r1_t"), ts, reads, "r1", space=fe.space)
+        access(ab, 2, r2, r2, row.one("r2_t"), ts, with_len, "r2", space=fe.space)
         stops = panic + f["abort"]
-        access(ab, 0, r0, [0, 0, 0, 0], row.one("r0_t"), ts + 1, fe.active - stops, "r0")
+        access(
+            ab,
+            0,
+            r0,
+            [0, 0, 0, 0],
+            row.one("r0_t"),
+            ts + 1,
+            fe.active - stops,
+            "r0",
+            space=fe.space,
+        )
         syscall_fetch(fe, NAMES)
         fe.send_state(
             fe.pc + 1, cost=cost + 1, ts_step=TS_STEP_SYSCALL, multiplicity=fe.active - stops

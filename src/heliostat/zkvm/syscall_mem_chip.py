@@ -112,7 +112,8 @@ class SyscallMemChip(InstructionChip):
         ab.send(Bus.U16, [c["c_lo"]], fe.active, "q vs 10 low")
         ab.send(Bus.U16, [c["c_hi"]], fe.active, "q vs 10 high")
         ab.assert_zero(fe.active * (c["cost"] - big * c["cq"] - (1 - big) * MEM_OP_BASE), "cost")
-        # ranges
+        # ranges (checked against space 0's regions; the copy chain is space 0's)
+        ab.assert_zero(fe.active * fe.space, "memory syscalls run in space 0")
         lengths = region_lengths(ab)
         slice_check.constrain(ab, row, "sd", r1, n, work, lengths, n_hi=r3[1], store=1)
         slice_check.constrain(ab, row, "ss", r2, n, move_work, lengths, n_hi=r3[1])
@@ -161,10 +162,10 @@ class SyscallMemChip(InstructionChip):
         ab.receive(Bus.COPY_DONE, [ts, c["t_end"]], work, "copy done")
         ab.assert_zero(empty * (c["t_end"] - ts - 2), "an empty copy takes no time")
         # registers, r0 = 0, next state
-        access(ab, 1, r1, r1, row.one("r1_t"), ts, fe.active, "r1")
-        access(ab, 2, r2, r2, row.one("r2_t"), ts, fe.active, "r2")
-        access(ab, 3, r3, r3, row.one("r3_t"), ts, fe.active, "r3")
-        access(ab, 0, r0, [0, 0, 0, 0], row.one("r0_t"), ts + 1, fe.active, "r0")
+        access(ab, 1, r1, r1, row.one("r1_t"), ts, fe.active, "r1", space=fe.space)
+        access(ab, 2, r2, r2, row.one("r2_t"), ts, fe.active, "r2", space=fe.space)
+        access(ab, 3, r3, r3, row.one("r3_t"), ts, fe.active, "r3", space=fe.space)
+        access(ab, 0, r0, [0, 0, 0, 0], row.one("r0_t"), ts + 1, fe.active, "r0", space=fe.space)
         syscall_fetch(fe, NAMES)
         fe.send_state(
             fe.pc + 1, cost=c["cost"] + 1, ts_step=0, multiplicity=None, ts_next=c["t_end"]

@@ -98,9 +98,10 @@ class SyscallPoseidon2Chip(InstructionChip):
                 ts + 1,
                 on,
                 f"state word {j}",
+                space=fe.space,
             )
-        access(ab, 1, r1, r1, row.one("r1_t"), ts, on, "r1")
-        access(ab, 0, r0, [0, 0, 0, 0], row.one("r0_t"), ts + 1, on, "r0")
+        access(ab, 1, r1, r1, row.one("r1_t"), ts, on, "r1", space=fe.space)
+        access(ab, 0, r0, [0, 0, 0, 0], row.one("r0_t"), ts + 1, on, "r0", space=fe.space)
         syscall_fetch(fe, [NAME])
         fe.send_state(fe.pc + 1, cost=POSEIDON2_PERMUTE_COST + 1, ts_step=4)
 

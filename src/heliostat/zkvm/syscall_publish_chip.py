@@ -63,6 +63,7 @@ class SyscallPublishChip(InstructionChip):
         ab.assert_zero(empty * n, "empty ⇒ n = 0")
         ab.assert_zero(active - empty - n * c["inv_n"], "n = 0 ⇒ empty")
         work = active - empty
+        ab.assert_zero(active * fe.space, "publishing is the kernel's (space 0)")
         slice_check.constrain(ab, row, "ss", r1, n, work, region_lengths(ab), n_hi=r2[1])
         # the cursor: c + n, below 2^19 (limbs: low 16 bits, then 3)
         ab.assert_eq(new[0] + new[1] * 65536, cur[0] + cur[1] * 65536 + n, "cursor += n")
@@ -70,7 +71,9 @@ class SyscallPublishChip(InstructionChip):
         ab.assert_zero(active * new[3], "cursor limb 3")
         ab.send(Bus.U16, [new[0]], active, "cursor low")
         ab.send(Bus.DIV8, [new[1], 0, new[1]], active, "cursor below 2^19")
-        access(ab, OUTPUT_CURSOR, cur, new, row.one("cur_t"), ts + 1, active, "cursor")
+        access(
+            ab, OUTPUT_CURSOR, cur, new, row.one("cur_t"), ts + 1, active, "cursor", space=fe.space
+        )
         # the copy: from src to byte c of the output, forward
         ab.send(Bus.DIV8, [cur[0], c["dq"], c["dk"]], work, "c = 8·word + k")
         ab.send(Bus.DIV8, [r1[0], c["sq"], c["sk"]], work, "src = 8·word + k")
@@ -87,9 +90,9 @@ class SyscallPublishChip(InstructionChip):
         )
         ab.receive(Bus.COPY_DONE, [ts, c["t_end"]], work, "copy done")
         ab.assert_zero(empty * (c["t_end"] - ts - 2), "an empty publish takes no time")
-        access(ab, 1, r1, r1, row.one("r1_t"), ts, active, "r1")
-        access(ab, 2, r2, r2, row.one("r2_t"), ts, active, "r2")
-        access(ab, 0, r0, [0, 0, 0, 0], row.one("r0_t"), ts + 1, active, "r0")
+        access(ab, 1, r1, r1, row.one("r1_t"), ts, active, "r1", space=fe.space)
+        access(ab, 2, r2, r2, row.one("r2_t"), ts, active, "r2", space=fe.space)
+        access(ab, 0, r0, [0, 0, 0, 0], row.one("r0_t"), ts + 1, active, "r0", space=fe.space)
         syscall_fetch(fe, [NAME])
         fe.send_state(fe.pc + 1, cost=1, ts_step=0, multiplicity=None, ts_next=c["t_end"])
 

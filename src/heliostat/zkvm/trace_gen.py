@@ -9,6 +9,8 @@ keep-alive, input, program) and the u16 lookup counts, and pad every table to a 
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -16,7 +18,16 @@ from numpy.typing import NDArray
 
 from heliostat.svm import errors as svm_errors
 from heliostat.svm import opcodes as op
-from heliostat.svm.executable import C_AUX, C_DST, C_IMM, C_OFF, C_OPC, C_SRC, SYSCALL_BASE
+from heliostat.svm.executable import (
+    C_AUX,
+    C_DST,
+    C_IMM,
+    C_OFF,
+    C_OPC,
+    C_SRC,
+    SYSCALL_BASE,
+    Executable,
+)
 from heliostat.svm.trace import (
     COL_DST_IN,
     COL_MEM,
@@ -30,6 +41,8 @@ from heliostat.svm.trace import (
 from heliostat.zkvm import (
     commitment,
     fault_chip,
+    keccak_sponge,
+    keccak_trace,
     memcopy_chip,
     merkle_chip,
     poseidon2_chip,
@@ -49,6 +62,8 @@ from heliostat.zkvm.chip import InstructionChip, Slot, SlotResult, read_slot
 from heliostat.zkvm.errors import UnsupportedExecutionError
 from heliostat.zkvm.execution import Execution
 from heliostat.zkvm.frame import StepRows, to_field
+from heliostat.zkvm.images import header as image_header
+from heliostat.zkvm.images import image_entry, image_rows
 from heliostat.zkvm.machine import instruction_chips, table_names
 from heliostat.zkvm.memory_chip import (
     INPUT,
@@ -126,6 +141,8 @@ def _decode_steps(ex: Execution) -> tuple[StepRows, int, int]:
             words = (published + length - 1) // 8 - published // 8 + 1 if length else 0
             ts_step[event.step] = 2 + 2 * words
             published += length
+        if event.name == keccak_sponge.NAME:  # the sponge's timeline (keccak_sponge.py)
+            ts_step[event.step] = keccak_sponge.timestamps_used(event, trace)
         sys_index[event.step] = k
     ts = TS_START + np.concatenate([[0], np.cumsum(ts_step)]).astype(np.int64)
     cu = ex.budget - np.concatenate([[0], np.cumsum(cost)]).astype(np.int64)
@@ -157,6 +174,7 @@ def _decode_steps(ex: Execution) -> tuple[StepRows, int, int]:
             "publish_len": publish_len,
         },
     )
+    rows.extra["keccak"] = keccak_sponge.plans(trace, np.arange(n), ts[:n])  # CallPlan or None
     return rows, int(ts[n]), int(cu[n])
 
 
@@ -380,6 +398,7 @@ def _copy_jobs(
             fill = src & 0xFF if kind == memcopy_chip.KIND_SET else 0
             job = memcopy_chip.CopyJob(int(sub.ts[i]), kind, dst, src, n, fill, int(sub.ts[i]) + 2)
             jobs.append((job, memcopy_chip.plan(job), written[event.step]))
+    jobs.extend(keccak_trace.copy_jobs(chips, per_chip))
     return jobs
 
 
@@ -436,8 +455,11 @@ def _pad(trace: NDArray[np.int64], name: str = "") -> U32:
     return to_field(out)
 
 
-def generate(ex: Execution) -> MachineTrace:
-    """All traces and the public values of a recorded execution."""
+def generate(ex: Execution, *, images: Sequence[Executable] = ()) -> MachineTrace:
+    """All traces and the public values of a recorded execution.
+
+    ``images`` are further code images the statement lists (images 1, 2, …).
+    """
     exe = ex.executable
     info = program_chip.ImageInfo.of(exe)
     res = ex.result
@@ -480,6 +502,7 @@ def generate(ex: Execution) -> MachineTrace:
         )
     sizes = [len(exe.ro_section), ex.heap_size, len(ex.input)]
     rows.extra["regions"] = np.tile(np.array(sizes, np.int64), (len(rows), 1))
+    rows.extra["image_header"] = np.tile(np.array(image_header(exe), np.int64), (len(rows), 1))
     route = _route(rows, chips) if len(rows) else np.zeros(0, np.int64)
     per_chip: list[StepRows] = []
     for k, chip in enumerate(chips):
@@ -493,6 +516,7 @@ def generate(ex: Execution) -> MachineTrace:
 
     permutes = _poseidon2_calls(ex, chips, per_chip)
     publics = _publics(ex, info, rows, plan)
+    publics = dataclasses.replace(publics, images=tuple(image_entry(e) for e in images))
     fault_slots: list[Slot] = []
     fault_pc = int(res.fault.pc) if res.fault is not None and res.fault.pc is not None else -1
     if plan is not None and plan.kind in ("k_callx", "k_mem"):
@@ -572,6 +596,7 @@ def generate(ex: Execution) -> MachineTrace:
         fault_rows = row.reshape(1, -1)
 
     _frames(chips, per_chip, results, filled, lookups)
+    sponge = keccak_trace.tables(chips, per_chip, results[: len(chips)], lookups)
     boundary, prog_words, input_words = generate_boundary(result, ex.heap_size, lookups)
     keep = generate_keep_alive(result, lookups)
     in_output = result.boundary_addr // REGION_SHIFT == REGION_OUTPUT
@@ -587,7 +612,8 @@ def generate(ex: Execution) -> MachineTrace:
     if plan is not None and plan.kind in ("k_zero", "k_unres", "k_callx", "k_mem"):
         fetch_counts[fault_pc] = fetch_counts.get(fault_pc, 0) + 1
     program = program_chip.generate(exe, fetch_counts, prog_words, lookups)
-    commit = _commitments(ex, program, inp, output, publics, permutes)
+    callx_rows = int((rows.opcode == op.CALL_REG).sum())  # IMAGE lookups of the call chip
+    commit = _commitments(ex, program, inp, output, publics, permutes, images, [callx_rows])
 
     by_name = {
         "program": program,
@@ -598,6 +624,7 @@ def generate(ex: Execution) -> MachineTrace:
         "fault": fault_rows,
         "memcopy": copies,
         "output": output,
+        **sponge,
         **commit,
     }
     for chip, t in zip(chips, filled, strict=True):
@@ -678,18 +705,17 @@ def _commitments(
     output: NDArray[np.int64],
     publics: PublicValues,
     permutes: NDArray[np.uint64],
+    images: Sequence[Executable] = (),
+    image_lookups: Sequence[int] = (),
 ) -> dict[str, NDArray[np.int64]]:
-    """Merkle node rows of both trees, the commitment rows, and the Poseidon2 rows."""
-    exe = ex.executable
-    img_limbs = commitment.word_limbs(exe.ro_section)
-    img_levels = commitment.tree_levels(
-        commitment.leaves(img_limbs, commitment.image_tags(exe), publics.image_depth)
+    """Merkle node rows of every tree, the commitment rows, and the Poseidon2 rows."""
+    image_nodes, commit, image_requests = image_rows(
+        [ex.executable, *images], program, image_lookups
     )
     in_limbs = commitment.word_limbs(ex.input)
     in_levels = commitment.tree_levels(
         commitment.leaves(in_limbs, np.zeros(0, np.uint64), publics.input_depth)
     )
-    touched_img = program[:, program_chip.LAYOUT.index("word")].tolist()
     touched_in = inp[:, INPUT.index("word")].tolist()
     out_levels = commitment.tree_levels(
         commitment.leaves(
@@ -701,17 +727,15 @@ def _commitments(
     touched_out = output[:, OUTPUT.index("word")].tolist()
     nodes = np.concatenate(
         [
-            merkle_chip.generate_nodes(commitment.TREE_IMAGE, img_levels, touched_img),
+            image_nodes,
             merkle_chip.generate_nodes(commitment.TREE_INPUT, in_levels, touched_in),
             merkle_chip.generate_nodes(commitment.TREE_OUTPUT, out_levels, touched_out),
         ]
     )
-    roots = np.zeros((4, 8), dtype=np.int64)
-    roots[0] = img_levels[-1][0]
-    roots[1] = in_levels[-1][0]
-    roots[2] = out_levels[-1][0]
+    root = merkle_chip.COMMIT.span("root")
+    commit[1, root] = in_levels[-1][0]
+    commit[2, root] = out_levels[-1][0]
     headers = [
-        commitment.image_header(exe, publics.image_depth),
         commitment.input_header(publics.input_depth, len(ex.input), ex.heap_size, ex.budget),
         commitment.output_header(publics.output_depth, publics.output_len),
     ]
@@ -721,7 +745,8 @@ def _commitments(
             axis=1,
         )
     ]
-    requests.append(np.concatenate([roots[:3], np.array(headers, np.int64)], axis=1))
+    requests.append(np.concatenate([commit[1:3, root], np.array(headers, np.int64)], axis=1))
+    requests.append(np.array(image_requests, dtype=np.int64))
     inputs = np.concatenate(requests).astype(np.uint64)
     everything = np.concatenate([inputs, permutes]) if len(permutes) else inputs
     unique, where = np.unique(everything, axis=0, return_inverse=True)
@@ -729,7 +754,7 @@ def _commitments(
     m_comp = np.bincount(where[: len(inputs)], minlength=len(unique))
     m_perm = np.bincount(where[len(inputs) :], minlength=len(unique))
     pos = poseidon2_chip.generate(unique, m_perm.astype(np.int64), m_comp.astype(np.int64))
-    return {"merkle": nodes, "commitment": roots, "poseidon2": pos}
+    return {"merkle": nodes, "commitment": commit, "poseidon2": pos}
 
 
 def _publics(

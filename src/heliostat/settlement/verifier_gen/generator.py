@@ -234,11 +234,12 @@ def _verifier_source(
     key.append(f"vk.publicSlotWords = {public_scratch};")
     key.append(f'vk.publicSegments = _segmentWords(hex"{_segments_packed(public_segments)}");')
     key_body = "\n".join("        " + line for line in key)
-    immutables = "\n".join(
-        f"    address private immutable EVALUATOR_{i};" for i in range(n_evaluators)
-    )
-    assigns = "\n".join(f"        EVALUATOR_{i} = evaluators[{i}];" for i in range(n_evaluators))
-    listing = "\n".join(f"        list[{i}] = EVALUATOR_{i};" for i in range(n_evaluators))
+    # evaluator addresses in storage, not immutables: code per immutable grows with their
+    # number (the zkVM has ~200 evaluators since the Keccak-f table) past EIP-170's limit;
+    # reading them back costs a cold SLOAD each
+    immutables = "    address[] private evaluatorList;"
+    assigns = "        evaluatorList = evaluators;"
+    listing = "        list = evaluatorList;"
     names = ", ".join(t.name for t in machine.tables)
     return (
         _header(vk)
@@ -259,7 +260,6 @@ def _verifier_source(
         f"{assigns}\n"
         "    }\n\n"
         "    function _evaluators() internal view override returns (address[] memory list) {\n"
-        f"        list = new address[]({n_evaluators});\n"
         f"{listing}\n"
         "    }\n\n"
         "    function _verifyingKey() internal pure override returns (VerifyingKey memory vk) {\n"
