@@ -6,6 +6,8 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from heliostat.cli import bridge as bridge_command
+from heliostat.cli import devnet as devnet_command
 from heliostat.cli import node as node_command
 from heliostat.cli import prove as prove_command
 from heliostat.cli import wallet as wallet_command
@@ -15,9 +17,11 @@ def build_parser() -> argparse.ArgumentParser:
     """Return the top-level parser; each subcommand module adds its own parser."""
     parser = argparse.ArgumentParser(prog="heliostat", description="Heliostat ZK rollup")
     commands = parser.add_subparsers(dest="command", required=True)
+    devnet_command.register(commands)
     node_command.register(commands)
     prove_command.register(commands)
     wallet_command.register(commands)
+    bridge_command.register(commands)
     return parser
 
 

@@ -8,7 +8,7 @@ with correctness.
 
 Kinds of job are registered in `KINDS`; each says how to prove a payload and how to verify
 the artifact against the same payload. "zkvm-program" proves one run of an sBPF ELF in the
-zkVM. Proving sealed batches (the runtime in proving mode) registers its own kind.
+zkVM; "batch" proves a sealed batch with the runtime in proving mode (batch_job.py).
 """
 
 from __future__ import annotations
@@ -207,8 +207,22 @@ class JobKind:
     verify: Callable[[ProofRequest, ProofArtifact], None]
 
 
+def _prove_batch(request: ProofRequest) -> ProofArtifact:
+    from heliostat.node.prover_service import batch_job
+
+    return batch_job.prove(request)
+
+
+def _verify_batch(request: ProofRequest, artifact: ProofArtifact) -> None:
+    from heliostat.node.prover_service import batch_job
+
+    batch_job.verify(request, artifact)
+
+
 KINDS: dict[str, JobKind] = {
     "zkvm-program": JobKind(_prove_zkvm_program, _verify_zkvm_program),
+    # a sealed batch with its state witness (batch_job.py), proven by heliostat.runtime.proving
+    "batch": JobKind(_prove_batch, _verify_batch),
 }
 
 
