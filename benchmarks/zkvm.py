@@ -132,25 +132,13 @@ def section_transfer() -> dict[str, float]:
 
 
 def section_runtime_spl() -> dict[str, float | int | None]:
-    from heliostat.runtime.interface import BlockContext
-    from heliostat.runtime.kernel_input import KernelBlock
-    from heliostat.runtime.runtime import Runtime, clock_data
+    from heliostat.runtime.runtime import Runtime
     from heliostat.runtime.sample_batch import sample_world
 
     world = sample_world(3)
     tx = world.spl_transfer(world.users[0], world.users[1], 5)
     runtime = Runtime()
-    context = BlockContext(1, 0, frozenset([world.blockhash]))
-    block = KernelBlock(1, clock_data(context), [bytes(world.blockhash)], [tx])
-    kin = runtime.kernel_input(
-        batch_number=0,
-        old_root=bytes(32),
-        priority=(),
-        blocks=[block],
-        state=world.state,
-        verify_signatures=False,
-        processed=[],
-    )
+    kin = world.kernel_input(runtime, [tx])
     trace = runtime.run(kin, trace=True).result.trace
     assert trace is not None
     program_rows = sum(len(a.trace) for a in trace.activations if a.trace is not None)

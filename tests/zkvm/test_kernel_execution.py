@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from heliostat.runtime.interface import BlockContext
 from heliostat.runtime.kernel_input import KernelInput
-from heliostat.runtime.runtime import KernelBlock, Runtime, clock_data
+from heliostat.runtime.runtime import Runtime
 from heliostat.runtime.sample_batch import sample_world
 from heliostat.zkvm.kernel_execution import (
     PROOF_KERNEL_BUDGET,
@@ -25,17 +24,7 @@ from heliostat.zkvm.kernel_execution import (
 def _sol_transfer_input(runtime: Runtime, *, verify_signatures: bool) -> KernelInput:
     world = sample_world(3)
     tx = world.sol_transfer(world.users[0], world.users[1].pubkey(), 1234)
-    context = BlockContext(1, 0, frozenset([world.blockhash]))
-    block = KernelBlock(1, clock_data(context), [bytes(world.blockhash)], [tx])
-    return runtime.kernel_input(
-        batch_number=0,
-        old_root=bytes(32),
-        priority=(),
-        blocks=[block],
-        state=world.state,
-        verify_signatures=verify_signatures,
-        processed=[],
-    )
+    return world.kernel_input(runtime, [tx], verify_signatures=verify_signatures)
 
 
 @pytest.fixture(scope="module")

@@ -10,9 +10,7 @@ import numpy as np
 import pytest
 from test_kernel_timeline import switch_run  # noqa: F401  (fixture)
 
-from heliostat.runtime.interface import BlockContext
-from heliostat.runtime.kernel_input import KernelBlock
-from heliostat.runtime.runtime import Runtime, clock_data
+from heliostat.runtime.runtime import Runtime
 from heliostat.runtime.sample_batch import sample_world
 from heliostat.svm.executable import Executable
 from heliostat.svm.kernel import KernelTrace
@@ -91,17 +89,7 @@ def test_the_runtime_spl_transfer() -> None:
     world = sample_world(3)
     tx = world.spl_transfer(world.users[0], world.users[1], 5)
     runtime = Runtime()
-    context = BlockContext(1, 0, frozenset([world.blockhash]))
-    block = KernelBlock(1, clock_data(context), [bytes(world.blockhash)], [tx])
-    kin = runtime.kernel_input(
-        batch_number=0,
-        old_root=bytes(32),
-        priority=(),
-        blocks=[block],
-        state=world.state,
-        verify_signatures=False,
-        processed=[],
-    )
+    kin = world.kernel_input(runtime, [tx])
     trace = runtime.run(kin, trace=True).result.trace
     assert trace is not None
     rows = kernel_rows(trace, runtime.kernel.for_mode(jets=False), runtime.images.resolve)

@@ -25,8 +25,7 @@ from test_kernel import (
     program,
 )
 
-from heliostat.runtime.interface import BlockContext
-from heliostat.runtime.runtime import KernelBlock, Runtime, clock_data
+from heliostat.runtime.runtime import Runtime
 from heliostat.runtime.sample_batch import sample_world
 from heliostat.svm import kernel_abi as abi
 from heliostat.svm.elf import load_elf
@@ -146,17 +145,7 @@ def test_runtime_spl_transfer_timeline() -> None:
     world = sample_world(3)
     tx = world.spl_transfer(world.users[0], world.users[1], 5)
     runtime = Runtime()
-    context = BlockContext(1, 0, frozenset([world.blockhash]))
-    block = KernelBlock(1, clock_data(context), [bytes(world.blockhash)], [tx])
-    kin = runtime.kernel_input(
-        batch_number=0,
-        old_root=bytes(32),
-        priority=(),
-        blocks=[block],
-        state=world.state,
-        verify_signatures=False,
-        processed=[],
-    )
+    kin = world.kernel_input(runtime, [tx])
     run = runtime.run(kin, trace=True)
     trace = run.result.trace
     assert trace is not None

@@ -21,6 +21,8 @@ from heliostat.runtime import bridge
 from heliostat.runtime.executor import DictState
 from heliostat.runtime.genesis import SYSTEM_PROGRAM_ID, genesis_accounts
 from heliostat.runtime.interface import BatchInput, Block, BlockContext, Deposit, ForcedTransaction
+from heliostat.runtime.kernel_input import KernelBlock, KernelInput
+from heliostat.runtime.runtime import Runtime, clock_data
 from heliostat.svm.programs import ASSOCIATED_TOKEN_ID, SPL_TOKEN_ID
 from heliostat.testing import spl_token as tk
 
@@ -69,6 +71,25 @@ class SampleWorld:
             self.ata(src), self.mint.pubkey(), self.ata(dst), src.pubkey(), amount, DECIMALS
         )
         return self.tx(src, [ix])
+
+    def kernel_input(
+        self, runtime: Runtime, txs: list[bytes], *, verify_signatures: bool = False
+    ) -> KernelInput:
+        """Return the kernel input of batch 0 holding ``txs`` in one block at slot 1.
+
+        No priority operations, no state tree: the smallest kernel run of given transactions.
+        """
+        context = BlockContext(1, 0, frozenset([self.blockhash]))
+        block = KernelBlock(1, clock_data(context), [bytes(self.blockhash)], txs)
+        return runtime.kernel_input(
+            batch_number=0,
+            old_root=bytes(32),
+            priority=(),
+            blocks=[block],
+            state=self.state,
+            verify_signatures=verify_signatures,
+            processed=[],
+        )
 
 
 def sample_world(n_users: int = 8, *, blockhash: Hash | None = None) -> SampleWorld:
