@@ -17,6 +17,7 @@ import hashlib
 import json
 import struct
 import time
+from typing import Any
 
 import numpy as np
 from solders.keypair import Keypair
@@ -24,6 +25,13 @@ from web3 import Web3
 from web3.types import RPCEndpoint, TxParams, Wei
 
 from heliostat.runtime import state_tree
+from heliostat.runtime.hashing import keccak256
+from heliostat.runtime.kernel_output import (
+    DIFF_CHUNK_BYTES,
+    KERNEL_FLAG_STATE_TREE,
+    KERNEL_FLAG_VERIFY_SIGNATURES,
+    diff_chunks,
+)
 from heliostat.runtime.state_tree import AccountValue, StateTree
 from heliostat.settlement import rollup
 from heliostat.settlement.anvil import TX_GAS_CAP, Anvil
@@ -128,9 +136,23 @@ def _state_diff(accounts: int, rng: np.random.Generator) -> bytes:
     return b"".join(out)
 
 
+def _send(w3: Web3, fn: Any, me: str) -> tuple[int, int]:
+    """Send a contract call; return (gas used, calldata bytes)."""
+    size = len(bytes.fromhex(fn._encode_transaction_data().removeprefix("0x")))
+    if size > MAX_TX_CALLDATA:
+        raise SettlementError(f"a transaction of {size:,} B of calldata is over the limit")
+    receipt = w3.eth.wait_for_transaction_receipt(fn.transact({"from": me}))
+    if receipt["status"] != 1:
+        raise SettlementError("a batch lifecycle transaction failed")
+    return int(receipt["gasUsed"]), size
+
+
 def _batch_lifecycle(w3: Web3, stark_gas: int) -> dict[str, object]:
     """Gas of commit, prove and execute of batches of 10, 100, 1000 SOL transfers, each
-    changing two fresh accounts (the worst case for the state diff sent as calldata)."""
+    changing two fresh accounts (the worst case for the state diff). A diff up to one chunk
+    (96 KiB) travels inline in commitBatch; a larger one is posted chunk by chunk
+    (postDiffChunk, one transaction each) and the commit names the chunks: the commit figure
+    sums every transaction of it."""
     artifacts = rollup.compile_rollup(with_mocks=True)
     verifier = rollup.deploy(w3, artifacts["MockBatchVerifier"])
     accounts = rollup.deploy(w3, artifacts["MockAccountVerifier"])
@@ -142,39 +164,55 @@ def _batch_lifecycle(w3: Web3, stark_gas: int) -> dict[str, object]:
         w3.eth.wait_for_transaction_receipt(fn.transact({"from": me}))
     rng = np.random.default_rng(3)
     previous = rollup.genesis(bytes(32))
-    results: dict[str, object] = {}
+    flags = KERNEL_FLAG_VERIFY_SIGNATURES | KERNEL_FLAG_STATE_TREE
+    results: dict[str, object] = {"diff_chunk_bytes": DIFF_CHUNK_BYTES}
     print("batch lifecycle (test verifier; the STARK verification is added from above):")
     for number, txs in enumerate((10, 100, 1000), start=1):
         diff = _state_diff(2 * txs, rng)
+        chunks = diff_chunks(diff) if len(diff) > DIFF_CHUNK_BYTES else []
+        commit_gas = calldata = 0
+        for index, chunk in enumerate(chunks):
+            gas, size = _send(w3, contract.functions.postDiffChunk(number, index, chunk), me)
+            commit_gas, calldata = commit_gas + gas, calldata + size
         timestamp = w3.eth.get_block("latest")["timestamp"]
         root = bytes(rng.bytes(32))
-        commit_input: tuple[object, ...] = (number, timestamp, root, 0, bytes(32), [], diff)
+        hashes = [keccak256(chunk) for chunk in chunks]
+        inline = b"" if chunks else diff
+        commit_input: tuple[object, ...] = (
+            number,
+            timestamp,
+            root,
+            0,
+            bytes(32),
+            [],
+            flags,
+            inline,
+            hashes,
+        )
         fn = contract.functions.commitBatch(previous.as_tuple(), commit_input)
-        size = len(bytes.fromhex(fn._encode_transaction_data().removeprefix("0x")))
-        if size > MAX_TX_CALLDATA:
-            print(f"  {txs:>5} txs: commit carries {size:,} B of calldata, more than one "
-                  "transaction takes (blobs: not implemented)")  # fmt: skip
-            results[f"batch{txs}_commit_calldata_bytes"] = size
-            continue
         stored = rollup.StoredBatch.from_tuple(fn.call({"from": me}))
-        commit_gas = w3.eth.wait_for_transaction_receipt(fn.transact({"from": me}))["gasUsed"]
+        gas, size = _send(w3, fn, me)
+        commit_gas, calldata = commit_gas + gas, calldata + size
+        commit_txs = len(chunks) + 1
         w3.eth.wait_for_transaction_receipt(
             verifier.functions.setProven(stored.output_hash).transact({"from": me})
         )
-        prove = contract.functions.proveBatch(stored.as_tuple(), b"")
-        prove_gas = w3.eth.wait_for_transaction_receipt(prove.transact({"from": me}))["gasUsed"]
-        execute = contract.functions.executeBatch(stored.as_tuple())
-        execute_gas = w3.eth.wait_for_transaction_receipt(execute.transact({"from": me}))["gasUsed"]
+        prove_gas, _ = _send(w3, contract.functions.proveBatch(stored.as_tuple(), b""), me)
+        execute_gas, _ = _send(w3, contract.functions.executeBatch(stored.as_tuple()), me)
         previous = stored
         total = commit_gas + prove_gas + stark_gas + execute_gas
+        how = f"{len(chunks)} chunks + commit" if chunks else "inline"
         print(
-            f"  {txs:>5} txs: commit {commit_gas:,} ({size:,} B), prove {prove_gas:,} + STARK "
-            f"{stark_gas:,}, execute {execute_gas:,}: {total / txs:,.0f} gas per L2 transaction"
+            f"  {txs:>5} txs: commit {commit_gas:,} ({commit_txs} tx, {how}, {calldata:,} B), "
+            f"prove {prove_gas:,} + STARK {stark_gas:,}, execute {execute_gas:,}: "
+            f"{total / txs:,.0f} gas per L2 transaction"
         )
         results.update(
             {
                 f"batch{txs}_commit_gas": commit_gas,
-                f"batch{txs}_commit_calldata_bytes": size,
+                f"batch{txs}_commit_tx_count": commit_txs,
+                f"batch{txs}_diff_bytes": len(diff),
+                f"batch{txs}_commit_calldata_bytes": calldata,
                 f"batch{txs}_prove_call_gas": prove_gas,
                 f"batch{txs}_execute_gas": execute_gas,
                 f"batch{txs}_gas_per_l2_tx": round(total / txs),

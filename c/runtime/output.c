@@ -5,7 +5,11 @@
  */
 #include "rt.h"
 
-#define OUT_MAGIC 0x3154554f54534c48ULL /* "HLSTOUT1" */
+#define OUT_MAGIC 0x3254554f54534c48ULL /* "HLSTOUT2" */
+/* The state diff travels to L1 in chunks of this many bytes (the last one shorter), each in
+ * its own transaction; its hash is keccak256 over the chunks' keccak256 hashes, which L1
+ * computes from the per-chunk hashes it keeps (docs/settlement.md, "Data availability"). */
+#define DIFF_CHUNK 98304
 
 static uint64_t pad8(uint64_t n) { return (n + 7) & ~7ULL; }
 
@@ -73,6 +77,31 @@ void priority_hash_update(kernel_t *k, const uint8_t *record, uint64_t len) {
   k->priority_count++;
 }
 
+/* keccak256(keccak256(chunk_0) || ... || keccak256(chunk_{n-1})) over DIFF_CHUNK-byte chunks. */
+static void diff_hash(kernel_t *k, const uint8_t *diff, uint64_t len, uint8_t *hash) {
+  uint64_t n = (len + DIFF_CHUNK - 1) / DIFF_CHUNK;
+  uint8_t *hashes = pers_alloc(k, 32 * n);
+  for (uint64_t i = 0; i < n; i++) {
+    uint64_t size = len - i * DIFF_CHUNK < DIFF_CHUNK ? len - i * DIFF_CHUNK : DIFF_CHUNK;
+    SolBytes part = {diff + i * DIFF_CHUNK, size};
+    sol_keccak256(&part, 1, hashes + 32 * i);
+  }
+  SolBytes all = {hashes, 32 * n};
+  sol_keccak256(&all, 1, hash);
+}
+
+/* keccak256(lamports per signature || rent per byte || the sysvar section), as the input
+ * carries them: the parameters a proof must show, since L1 requires the production ones. */
+static void params_hash(kernel_t *k, uint8_t *hash) {
+  const uint8_t *sysvars = k->input + 160, *end = sysvars;
+  if (k->n_sysvars) {
+    sysvar_t *last = &k->sysvars[k->n_sysvars - 1];
+    end = last->data + pad8(last->len);
+  }
+  SolBytes parts[2] = {{k->input + 56, 16}, {sysvars, (uint64_t)(end - sysvars)}};
+  sol_keccak256(parts, 2, hash);
+}
+
 void output_publish(kernel_t *k) {
   uint64_t n_changed = 0, diff_size = 8;
   for (uint64_t i = 0; i < k->n_accounts; i++) {
@@ -81,7 +110,8 @@ void output_publish(kernel_t *k) {
       diff_size += 8 + record_size(&k->accounts[i]);
     }
   }
-  uint64_t head_size = 8 + 8 + 32 + 32 + 32 + 8 + 8 + k->n_withdrawals * sizeof(withdrawal_t) + 32;
+  uint64_t w_size = k->n_withdrawals * sizeof(withdrawal_t);
+  uint64_t head_size = 8 + 8 + 32 + 32 + 32 + 8 + 8 + w_size + 8 + 32 + 32;
   uint8_t *out = pers_alloc(k, head_size + diff_size);
   uint8_t *diff = out + head_size;
   wr64(diff, n_changed);
@@ -99,8 +129,10 @@ void output_publish(kernel_t *k) {
   copy(out + 80, k->priority_hash, 32);
   wr64(out + 112, k->priority_count);
   wr64(out + 120, k->n_withdrawals);
-  copy(out + 128, k->withdrawals, k->n_withdrawals * sizeof(withdrawal_t));
-  SolBytes part = {diff, diff_size};
-  sol_keccak256(&part, 1, out + head_size - 32);
+  copy(out + 128, k->withdrawals, w_size);
+  /* the switches (signature checks, state tree) and parameters: private input made public */
+  wr64(out + 128 + w_size, k->flags);
+  params_hash(k, out + 136 + w_size);
+  diff_hash(k, diff, diff_size, out + 168 + w_size);
   heliostat_publish(out, head_size + diff_size);
 }

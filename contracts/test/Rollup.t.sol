@@ -41,6 +41,7 @@ contract RollupTest {
         b.priorityOps = ops;
         b.priorityHash = rollup.priorityHashOf(rollup.committedOps(), ops);
         b.withdrawals = ws;
+        b.kernelFlags = rollup.KERNEL_FLAG_VERIFY_SIGNATURES() | rollup.KERNEL_FLAG_STATE_TREE();
         b.stateDiff = abi.encodePacked("diff", number);
     }
 

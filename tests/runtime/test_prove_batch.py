@@ -2,9 +2,10 @@
 
 A batch with a deposit, a SOL transfer and a bridge withdrawal (K alone: no BPF program) is
 proven against the state tree and verified; its public output is execute_batch's. Signature
-verification is off in the fast tests (the C ed25519 costs ~806k rows per signature) and on
-in the slow one. A tampered witness cannot be proven; a tampered proof, another public output
-or another program's proof is rejected.
+verification is off in the fast tests (the C ed25519 costs ~806k rows per signature; the
+output's head shows it, so they verify with ``allow_test_mode=True``, and without it the proof
+is refused) and on in the slow one. A tampered witness cannot be proven; a tampered proof,
+another public output or another program's proof is rejected.
 """
 
 from __future__ import annotations
@@ -17,7 +18,12 @@ import pytest
 from heliostat.runtime import bridge, state_witness
 from heliostat.runtime.errors import ProvingUnavailableError
 from heliostat.runtime.interface import BatchInput, BatchProof, Block, BlockContext, Deposit
-from heliostat.runtime.kernel_output import decode_public_output
+from heliostat.runtime.kernel_output import (
+    KERNEL_FLAG_STATE_TREE,
+    KERNEL_FLAG_VERIFY_SIGNATURES,
+    decode_public_output,
+    output_head,
+)
 from heliostat.runtime.proving import (
     BatchProvingError,
     BatchVerificationError,
@@ -61,13 +67,37 @@ def _proof() -> BatchProof:
 def test_batch_is_proven_and_verifies() -> None:
     runtime, tree, batch = _setup()
     proof = _proof()
-    verify_batch(proof, proof.public_output, CONFIG)
+    verify_batch(proof, proof.public_output, CONFIG, allow_test_mode=True)
     native = runtime.execute_batch(batch, TreeState(tree), tree=tree)
     out = proof.public_output
-    assert out == native.public_output
+    # the same output but for the head's kernel flags: signatures off here, on natively
+    assert dataclasses.replace(out, encoded=b"") == dataclasses.replace(
+        native.public_output, encoded=b""
+    )
+    assert output_head(out.encoded).kernel_flags == KERNEL_FLAG_STATE_TREE
+    assert output_head(native.public_output.encoded).kernel_flags == (
+        KERNEL_FLAG_STATE_TREE | KERNEL_FLAG_VERIFY_SIGNATURES
+    )
     assert out.priority_count == 1 and len(out.withdrawals) == 1
     assert out.old_root == tree.root() and out.new_root != bytes(32)
     assert all(o.included and o.error is None for o in native.outcomes)
+
+
+def test_a_proof_with_signature_checks_off_is_refused_outside_test_mode() -> None:
+    proof = _proof()  # proven with signatures off: the head's flags say so
+    with pytest.raises(BatchVerificationError, match="signature checks off") as err:
+        verify_batch(proof, proof.public_output, CONFIG)
+    assert err.value.reason == "signatures_off"
+
+
+def test_a_proof_with_other_parameters_is_refused() -> None:
+    proof = _proof()
+    with pytest.raises(BatchVerificationError, match="other parameters") as err:
+        verify_batch(
+            proof, proof.public_output, CONFIG, allow_test_mode=True,
+            expected_params_hash=bytes(32),
+        )  # fmt: skip
+    assert err.value.reason == "parameters"
 
 
 def test_tampered_proof_is_rejected() -> None:
@@ -75,7 +105,12 @@ def test_tampered_proof_is_rejected() -> None:
     data = bytearray(proof.proof)
     data[len(data) // 2] ^= 1
     with pytest.raises(BatchVerificationError):
-        verify_batch(BatchProof(proof.public_output, bytes(data)), proof.public_output, CONFIG)
+        verify_batch(
+            BatchProof(proof.public_output, bytes(data)),
+            proof.public_output,
+            CONFIG,
+            allow_test_mode=True,
+        )
 
 
 def test_tampered_input_facts_are_rejected() -> None:
@@ -83,7 +118,12 @@ def test_tampered_input_facts_are_rejected() -> None:
     facts, stark = decode_proof(proof.proof)
     forged = encode_proof(dataclasses.replace(facts, heap_size=facts.heap_size * 2), stark)
     with pytest.raises(BatchVerificationError):
-        verify_batch(BatchProof(proof.public_output, forged), proof.public_output, CONFIG)
+        verify_batch(
+            BatchProof(proof.public_output, forged),
+            proof.public_output,
+            CONFIG,
+            allow_test_mode=True,
+        )
 
 
 def test_another_public_output_is_rejected() -> None:
@@ -92,10 +132,10 @@ def test_another_public_output_is_rejected() -> None:
     encoded[8] ^= 1  # the batch number
     other = decode_public_output(bytes(encoded))
     with pytest.raises(BatchVerificationError, match="another public output"):
-        verify_batch(proof, other, CONFIG)
+        verify_batch(proof, other, CONFIG, allow_test_mode=True)
     # the same proof bytes presented as a proof of the other output: the STARK refuses
     with pytest.raises(BatchVerificationError, match="proof rejected"):
-        verify_batch(BatchProof(other, proof.proof), other, CONFIG)
+        verify_batch(BatchProof(other, proof.proof), other, CONFIG, allow_test_mode=True)
 
 
 def test_another_programs_proof_is_rejected() -> None:
@@ -123,7 +163,7 @@ def test_another_programs_proof_is_rejected() -> None:
     )  # fmt: skip
     forged = BatchProof(_proof().public_output, encode_proof(facts, bundle.proof.to_bytes()))
     with pytest.raises(BatchVerificationError, match="proof rejected"):
-        verify_batch(forged, forged.public_output, CONFIG)
+        verify_batch(forged, forged.public_output, CONFIG, allow_test_mode=True)
 
 
 def test_tampered_witness_cannot_be_proven() -> None:

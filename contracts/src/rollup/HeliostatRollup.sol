@@ -7,13 +7,28 @@ import {PriorityQueue} from "./PriorityQueue.sol";
 
 /// @title Heliostat's settlement contract: the batch lifecycle, the ETH bridge and escape mode.
 /// @notice commit → prove → execute, each checked the way ZK Stack's Executor checks it and
-/// reverting with the name of the failed check. A batch's public output (docs/runtime.md,
-/// "Public output") is rebuilt here from what was committed — the previous batch's root, the
-/// priority operations taken from the queue, the withdrawals, the hash of the state diff sent
-/// as calldata — and its keccak256 is what the proof must attest; the caller never supplies
-/// public inputs. Executed batches make their withdrawals claimable once, by Merkle proof.
+/// reverting with the name of the failed check. The head of a batch's public output
+/// (docs/runtime.md, "Public output") is rebuilt here from what was committed — the previous
+/// batch's root, the priority operations taken from the queue, the withdrawals, the kernel's
+/// flags (signature checks on) and the production parameters hash, the hash of the state
+/// diff — and its keccak256 is what the proof must attest; the caller never supplies public
+/// inputs. Executed batches make their withdrawals claimable once, by Merkle proof.
+/// Data availability: a batch's state diff travels inline in commitBatch (up to one chunk) or,
+/// larger, as chunks posted beforehand with postDiffChunk, each in its own transaction; the
+/// output's diff hash is keccak256 over the chunks' keccak256 hashes, which L1 keeps.
 contract HeliostatRollup is PriorityQueue {
-    bytes8 internal constant OUTPUT_MAGIC = "HLSTOUT1";
+    bytes8 internal constant OUTPUT_MAGIC = "HLSTOUT2";
+    /// @notice A state diff is hashed, and posted, in chunks of this many bytes (the last one
+    /// shorter): a chunk and its call fit one L1 transaction (c/runtime/output.c DIFF_CHUNK).
+    uint256 public constant DIFF_CHUNK_BYTES = 96 * 1024;
+    /// @notice The runtime's switches in the output head: signature checks on (required) and
+    /// the state tree (the witness is checked against the old root).
+    uint64 public constant KERNEL_FLAG_VERIFY_SIGNATURES = 1;
+    uint64 public constant KERNEL_FLAG_STATE_TREE = 2;
+    /// @notice keccak256(lamports per signature ‖ rent per byte ‖ sysvar section) of the
+    /// production runtime (heliostat.runtime.proving.production_params_hash(); a test keeps
+    /// them equal): a batch run with other fees, rent or sysvars cannot be committed.
+    bytes32 public constant RUNTIME_PARAMS_HASH = 0xb8d018d1d2db80f9d6f7c9cd62b0bfeae0988b4a92c561a6cdc0f9e00310699b;
     uint256 public constant MAX_WITHDRAWALS = 1024;
     uint256 public constant MAX_TIMESTAMP_DRIFT = 1 hours;
     /// @notice The first 16 bytes of every escape authorisation (escapeMessage).
@@ -26,7 +41,7 @@ contract HeliostatRollup is PriorityQueue {
         uint64 priorityOpsEnd; // queue ids below this are consumed once it executes
         uint64 timestamp;
         bytes32 withdrawalsRoot;
-        bytes32 outputHash; // keccak256 of the batch's public output
+        bytes32 outputHash; // keccak256 of the batch's public output head
     }
 
     /// @notice A withdrawal as the runtime publishes it: the L2 sender, the L1 recipient.
@@ -43,7 +58,9 @@ contract HeliostatRollup is PriorityQueue {
         uint64 priorityOps; // operations this batch processes, from the queue's next one
         bytes32 priorityHash; // the runtime's priority hash over them
         Withdrawal[] withdrawals;
-        bytes stateDiff; // data availability: the state diff of the public output
+        uint64 kernelFlags; // the runtime's switches: signature checks must be on
+        bytes stateDiff; // inline data availability: the whole state diff (else empty)
+        bytes32[] diffChunks; // chunked: keccak256 of each chunk posted (postDiffChunk), in order
     }
 
     address public admin;
@@ -61,11 +78,17 @@ contract HeliostatRollup is PriorityQueue {
     mapping(uint256 => bytes32) public withdrawalRoots; // set when the batch executes
     mapping(uint256 => mapping(uint256 => bool)) public withdrawalClaimed;
     mapping(bytes32 => bool) public escapeClaimed;
+    /// @notice keccak256 of state-diff chunk `index` of batch `number` (posted, not committed
+    /// yet: a later post replaces it; committed: fixed).
+    mapping(uint256 => mapping(uint256 => bytes32)) public diffChunkHash;
 
     event RoleChanged(string role, address indexed account, bool granted);
     event AdminChanged(address indexed admin);
     /// @notice `batch` is what prove and execute take back (a restarted sender reads it here).
     event BatchCommitted(uint64 indexed number, bytes32 batchHash, StoredBatch batch);
+    /// @notice The chunk's bytes are the calldata of the transaction that emitted this.
+    event DiffChunkPosted(uint64 indexed number, uint64 indexed index, bytes32 chunkHash);
+    event StateDiffCommitted(uint64 indexed number, bytes32 diffHash, uint256 chunks);
     event BatchProven(uint64 indexed number, bytes32 outputHash);
     event BatchExecuted(uint64 indexed number, bytes32 newRoot, bytes32 withdrawalsRoot);
     event BatchesReverted(uint64 totalCommitted, uint64 totalProven);
@@ -111,6 +134,44 @@ contract HeliostatRollup is PriorityQueue {
 
     // --- commit -----------------------------------------------------------------------------
 
+    /// @notice Post chunk `index` of the state diff of batch `number` (not committed yet) for
+    /// data availability; a later post of the same index replaces it until the commit.
+    function postDiffChunk(uint64 number, uint64 index, bytes calldata chunk) external notInEscapeMode {
+        require(isSequencer[msg.sender], "caller is not a sequencer");
+        require(number > totalCommitted, "batch already committed");
+        require(chunk.length > 0 && chunk.length <= DIFF_CHUNK_BYTES, "diff chunk size");
+        bytes32 h = keccak256(chunk);
+        diffChunkHash[number][index] = h;
+        emit DiffChunkPosted(number, index, h);
+    }
+
+    /// @notice The state diff's hash: keccak256 over the keccak256 of each chunk — of the
+    /// inline diff, or of the chunks posted for this batch, which must match `diffChunks`.
+    function stateDiffHash(CommitInput calldata batch) public view returns (bytes32) {
+        uint256 n = batch.diffChunks.length;
+        if (n == 0) {
+            bytes calldata diff = batch.stateDiff;
+            require(diff.length > 0, "no state diff");
+            bytes memory hashes = new bytes(32 * ((diff.length + DIFF_CHUNK_BYTES - 1) / DIFF_CHUNK_BYTES));
+            for (uint256 at = 0; at < diff.length; at += DIFF_CHUNK_BYTES) {
+                uint256 end = at + DIFF_CHUNK_BYTES < diff.length ? at + DIFF_CHUNK_BYTES : diff.length;
+                bytes32 h = keccak256(diff[at:end]);
+                uint256 slot = at / DIFF_CHUNK_BYTES;
+                assembly {
+                    mstore(add(add(hashes, 32), mul(slot, 32)), h)
+                }
+            }
+            return keccak256(hashes);
+        }
+        require(batch.stateDiff.length == 0, "state diff both inline and in chunks");
+        for (uint256 i = 0; i < n; i++) {
+            bytes32 posted = diffChunkHash[batch.number][i];
+            require(posted != bytes32(0), "diff chunk missing");
+            require(posted == batch.diffChunks[i], "wrong diff chunk");
+        }
+        return keccak256(abi.encodePacked(batch.diffChunks));
+    }
+
     /// @notice Commit the next batch on top of `previous` (the last committed batch).
     function commitBatch(StoredBatch calldata previous, CommitInput calldata batch)
         external
@@ -126,6 +187,9 @@ contract HeliostatRollup is PriorityQueue {
         require(uint256(committedOps) + batch.priorityOps <= _ops.length, "not enough priority operations queued");
         require(priorityHashOf(committedOps, batch.priorityOps) == batch.priorityHash, "wrong priority hash");
         require(batch.withdrawals.length <= MAX_WITHDRAWALS, "too many withdrawals");
+        require(batch.kernelFlags & KERNEL_FLAG_VERIFY_SIGNATURES != 0, "signature checks off");
+        require(batch.kernelFlags & ~(KERNEL_FLAG_VERIFY_SIGNATURES | KERNEL_FLAG_STATE_TREE) == 0, "unknown kernel flags");
+        bytes32 diffHash = stateDiffHash(batch);
 
         stored = StoredBatch({
             number: batch.number,
@@ -133,18 +197,29 @@ contract HeliostatRollup is PriorityQueue {
             priorityOpsEnd: committedOps + batch.priorityOps,
             timestamp: batch.timestamp,
             withdrawalsRoot: withdrawalsRoot(batch.withdrawals),
-            outputHash: keccak256(publicOutput(previous.newRoot, batch))
+            outputHash: keccak256(_publicOutput(previous.newRoot, batch, diffHash))
         });
         bytes32 h = keccak256(abi.encode(stored));
         batchHashes[batch.number] = h;
         _opsEnd[batch.number] = stored.priorityOpsEnd;
         committedOps = stored.priorityOpsEnd;
         totalCommitted = batch.number;
+        emit StateDiffCommitted(batch.number, diffHash, batch.diffChunks.length);
         emit BatchCommitted(batch.number, h, stored);
     }
 
-    /// @notice The batch's public output as the runtime publishes it (little-endian integers).
-    function publicOutput(bytes32 oldRoot, CommitInput calldata batch) public pure returns (bytes memory out) {
+    /// @notice The head of the batch's public output as the runtime publishes it (little-endian
+    /// integers), ending with the state diff's hash: its keccak256 is what a proof attests.
+    /// The kernel's parameters hash is the production one, fixed here.
+    function publicOutput(bytes32 oldRoot, CommitInput calldata batch) public view returns (bytes memory) {
+        return _publicOutput(oldRoot, batch, stateDiffHash(batch));
+    }
+
+    function _publicOutput(bytes32 oldRoot, CommitInput calldata batch, bytes32 diffHash)
+        internal
+        pure
+        returns (bytes memory out)
+    {
         out = abi.encodePacked(
             OUTPUT_MAGIC,
             _le64(batch.number),
@@ -158,7 +233,7 @@ contract HeliostatRollup is PriorityQueue {
             Withdrawal calldata w = batch.withdrawals[i];
             out = abi.encodePacked(out, w.sender, w.recipient, bytes4(0), _le64(w.lamports));
         }
-        out = abi.encodePacked(out, keccak256(batch.stateDiff), batch.stateDiff);
+        out = abi.encodePacked(out, _le64(batch.kernelFlags), RUNTIME_PARAMS_HASH, diffHash);
     }
 
     function _le64(uint64 v) internal pure returns (bytes8) {

@@ -8,11 +8,15 @@ Layouts (docs/runtime.md; written by c/runtime/output.c), little-endian:
         #changed accounts, account records, length and bytes of pending log events
     account record: key[32], owner[32], lamports, rent epoch, flags (1 executable, 2 data
         omitted: an ELF the witness elided, unchanged), data length, data (padded to 8)
-    public output: "HLSTOUT1", batch number, old root[32], new root[32], priority hash[32],
-        #priority operations, #withdrawals, withdrawals (sender[32], recipient[20], 4 zero
-        bytes, lamports), state-diff hash[32] = keccak256(state diff), state diff =
-        #accounts, then per account (sorted by key): its state-tree leaf index (2^64-1
-        without a tree), its account record
+    public output: the head — "HLSTOUT2", batch number, old root[32], new root[32],
+        priority hash[32], #priority operations, #withdrawals, withdrawals (sender[32],
+        recipient[20], 4 zero bytes, lamports), kernel flags (the input's: 1 signatures
+        verified, 2 state tree), parameters hash[32] = keccak256(lamports per signature ‖
+        rent per byte ‖ the input's sysvar section), state-diff hash[32] — then the state
+        diff = #accounts, then per account (sorted by key): its state-tree leaf index (2^64-1
+        without a tree), its account record. The diff hash is keccak256 over the keccak256 of
+        each DIFF_CHUNK_BYTES-byte chunk of the diff (the last one shorter): L1 keeps one
+        hash per posted chunk. L1's output hash is keccak256 of the head.
 """
 
 from __future__ import annotations
@@ -29,7 +33,53 @@ from heliostat.runtime.transaction_error import TransactionError
 
 TX_OK, TX_FAILED, TX_REJECTED = 0, 1, 2
 NO_ERROR = 0xFFFFFFFF
-OUTPUT_MAGIC = b"HLSTOUT1"
+OUTPUT_MAGIC = b"HLSTOUT2"
+DIFF_CHUNK_BYTES = 96 * 1024  # c/runtime/output.c DIFF_CHUNK: a chunk and its call fit one L1 tx
+KERNEL_FLAG_VERIFY_SIGNATURES, KERNEL_FLAG_STATE_TREE = 1, 2
+_HEAD_FIXED = 8 + 8 + 32 * 3 + 8 + 8 + 8 + 32 + 32  # the head without its withdrawals
+
+
+def diff_chunks(diff: bytes) -> list[bytes]:
+    """Split an encoded state diff into the chunks L1 receives (one at least)."""
+    return [diff[i : i + DIFF_CHUNK_BYTES] for i in range(0, max(len(diff), 1), DIFF_CHUNK_BYTES)]
+
+
+def state_diff_hash(diff: bytes) -> bytes:
+    """Return keccak256(keccak256(chunk_0) ‖ … ‖ keccak256(chunk_{n-1})) of an encoded diff."""
+    from heliostat.runtime.hashing import keccak256
+
+    return keccak256(b"".join(keccak256(chunk) for chunk in diff_chunks(diff)))
+
+
+def params_hash(lamports_per_signature: int, rent_per_byte: int, sysvar_section: bytes) -> bytes:
+    """Return the parameters hash the kernel publishes for these inputs.
+
+    ``sysvar_section`` is the input's sysvar section (`kernel_input.encode_sysvars`).
+    """
+    from heliostat.runtime.hashing import keccak256
+
+    return keccak256(struct.pack("<QQ", lamports_per_signature, rent_per_byte) + sysvar_section)
+
+
+@dataclass(frozen=True)
+class OutputHead:
+    """The head's fields not in `BatchPublicOutput`, and where the head ends."""
+
+    kernel_flags: int
+    params_hash: bytes
+    head_size: int  # the diff starts here; L1's output hash is keccak256(encoded[:head_size])
+
+
+def output_head(encoded: bytes) -> OutputHead:
+    """Read the kernel flags, parameters hash and head size of an encoded public output."""
+    if len(encoded) < _HEAD_FIXED or encoded[:8] != OUTPUT_MAGIC:
+        raise KernelOutputError("public output head", expected=_HEAD_FIXED, got=len(encoded))
+    (n_withdrawals,) = struct.unpack_from("<Q", encoded, 120)
+    at = 128 + 64 * n_withdrawals
+    if at + 72 > len(encoded):
+        raise KernelOutputError("public output head truncated", expected=at + 72, got=len(encoded))
+    (flags,) = struct.unpack_from("<Q", encoded, at)
+    return OutputHead(flags, encoded[at + 8 : at + 40], at + 72)
 
 
 @dataclass(frozen=True)
@@ -145,8 +195,6 @@ def decode_receipt(data: bytes) -> Receipt:
 
 def decode_public_output(data: bytes) -> BatchPublicOutput:
     """Decode the published public output."""
-    from heliostat.runtime.hashing import keccak256
-
     r = _Reader(data, "public output")
     if r.take(8) != OUTPUT_MAGIC:
         raise KernelOutputError("public output magic")
@@ -158,12 +206,14 @@ def decode_public_output(data: bytes) -> BatchPublicOutput:
         sender, recipient = Pubkey(r.take(32)), r.take(20)
         r.take(4)
         withdrawals.append(Withdrawal(sender, recipient, r.u64()))
+    r.u64()  # kernel flags and parameters hash: output_head
+    r.take(32)
     diff_hash = r.take(32)
     diff_start = r.at
     leaves: list[int] = []
     diff, r.at = _accounts(data, diff_start + 8, r.u64(), set(), leaves)
     r.done()
-    if keccak256(data[diff_start:]) != diff_hash:
+    if state_diff_hash(data[diff_start:]) != diff_hash:
         raise KernelOutputError("state diff hash does not match the diff")
     return BatchPublicOutput(
         batch_number=batch_number,

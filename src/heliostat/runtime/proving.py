@@ -9,7 +9,10 @@ The statement is the zkVM's (docs/zkvm.md, "Public values") for one execution of
 image (fixed: the verifier derives it from the runtime image, so a proof of any other program
 is refused), K's read-only input (its commitment travels in the proof bytes: L1 never sees
 the input, the kernel checks it against the old root inside the proof), exit status 0, and
-the published output, which must be exactly the batch's public output bytes.
+the published output, which must be exactly the batch's public output bytes. The output's
+head shows K's switches and parameters (its input's flags and a hash of the fee, rent and
+sysvar parameters); ``verify_batch`` requires signature checks on and the production
+parameters (`production_params_hash`) unless told otherwise, as HeliostatRollup does.
 
 Proof bytes (`BatchProof.proof`): ``"HLSTBPF1"``, then the input-side facts the verifier cannot
 derive (input hash: 8 u32, input tree depth, input length, heap size, final pc, compute units
@@ -25,11 +28,17 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from heliostat.runtime.errors import ProvingUnavailableError, RuntimeLayerError
+from heliostat.runtime.errors import KernelOutputError, ProvingUnavailableError, RuntimeLayerError
 from heliostat.runtime.interface import AccountSource, BatchInput, BatchProof, BatchPublicOutput
 from heliostat.runtime.kernel_image import kernel_image
-from heliostat.runtime.kernel_input import KernelInput
-from heliostat.runtime.kernel_output import decode_public_output
+from heliostat.runtime.kernel_input import KernelInput, encode_sysvars
+from heliostat.runtime.kernel_output import (
+    KERNEL_FLAG_STATE_TREE,
+    KERNEL_FLAG_VERIFY_SIGNATURES,
+    decode_public_output,
+    output_head,
+    params_hash,
+)
 from heliostat.stark.config import DEFAULT, StarkConfig
 from heliostat.svm.memory import initial_registers
 from heliostat.zkvm import commitment
@@ -157,12 +166,68 @@ def statement(facts: InputFacts, published: bytes) -> PublicValues:
     )
 
 
+@functools.cache
+def production_params_hash() -> bytes:
+    """Return the parameters hash K publishes with the default `RuntimeConfig` (production).
+
+    HeliostatRollup.RUNTIME_PARAMS_HASH holds the same value (a test keeps them equal).
+    """
+    from heliostat.runtime import genesis
+    from heliostat.runtime.runtime import RuntimeConfig
+    from heliostat.svm.syscalls.sysvars import RENT
+
+    config = RuntimeConfig()
+    table = config.sysvar_table()
+    rent = genesis.rent_per_byte(dict(table)[RENT])
+    return params_hash(config.lamports_per_signature, rent, encode_sysvars(tuple(table)))
+
+
+def check_kernel_mode(
+    public_output: BatchPublicOutput,
+    *,
+    allow_test_mode: bool = False,
+    expected_params_hash: bytes | None = None,
+) -> None:
+    """Refuse an output whose head shows signature checks off or other parameters.
+
+    ``allow_test_mode`` accepts K's signature-off mode (tests only); ``expected_params_hash``
+    replaces the production parameters hash (a runtime built with another `RuntimeConfig`).
+    """
+    try:
+        head = output_head(public_output.encoded)
+    except KernelOutputError as err:
+        raise BatchVerificationError(f"public output head: {err}", reason="head") from err
+    known = KERNEL_FLAG_VERIFY_SIGNATURES | KERNEL_FLAG_STATE_TREE
+    if head.kernel_flags & ~known:
+        raise BatchVerificationError(
+            f"unknown kernel flags {head.kernel_flags:#x}", reason="kernel_flags"
+        )
+    if not head.kernel_flags & KERNEL_FLAG_VERIFY_SIGNATURES and not allow_test_mode:
+        raise BatchVerificationError(
+            "the batch ran with signature checks off (test mode)", reason="signatures_off"
+        )
+    expected = production_params_hash() if expected_params_hash is None else expected_params_hash
+    if head.params_hash != expected:
+        raise BatchVerificationError(
+            f"the batch ran with other parameters: hash {head.params_hash.hex()}, "
+            f"expected {expected.hex()}",
+            reason="parameters",
+        )
+
+
 def verify_batch(
-    proof: BatchProof | bytes, public_output: BatchPublicOutput, config: StarkConfig = DEFAULT
+    proof: BatchProof | bytes,
+    public_output: BatchPublicOutput,
+    config: StarkConfig = DEFAULT,
+    *,
+    allow_test_mode: bool = False,
+    expected_params_hash: bytes | None = None,
 ) -> None:
     """Accept a proof that the runtime kernel published exactly ``public_output``, or raise.
 
     ``proof`` is a `BatchProof` or just its proof bytes (then claimed for ``public_output``).
+    The output must show signature checks on and the production parameters
+    (`check_kernel_mode`; ``allow_test_mode`` accepts the signature-off mode of tests).
     """
     if isinstance(proof, bytes):
         proof = BatchProof(public_output, proof)
@@ -170,6 +235,9 @@ def verify_batch(
         raise BatchVerificationError(
             "the proof is for another public output", reason="public_output"
         )
+    check_kernel_mode(
+        public_output, allow_test_mode=allow_test_mode, expected_params_hash=expected_params_hash
+    )
     facts, stark_proof = decode_proof(proof.proof)
     try:
         values = statement(facts, public_output.encoded)
@@ -196,7 +264,7 @@ def prove_batch(
     """Run ``batch`` in proving mode and prove it.
 
     ``verify_signatures=False`` runs the kernel's signature-off mode: for tests only (the
-    flag is part of K's private input, which the statement does not show; see docs).
+    output's head shows it; `verify_batch` and L1 refuse it).
     """
     from heliostat.runtime.runtime import TreeState
 

@@ -2,9 +2,10 @@
 
 ``BatchSubmitter.step(outputs, proofs)`` reads ``totalCommitted/Proven/Executed`` from the
 rollup and sends the one transaction that moves it forward (execute before prove before
-commit), through an ``L1Sender``. Everything it needs after a restart is on chain: the last
-committed batch comes back from its ``BatchCommitted`` event, so a restarted node repeats no
-step and skips none.
+commit), through an ``L1Sender``; a commit whose state diff exceeds one chunk first posts the
+chunks not on chain yet (``postDiffChunk``, one transaction each). Everything it needs after a
+restart is on chain: the last committed batch comes back from its ``BatchCommitted`` event and
+the posted chunks from ``diffChunkHash``, so a restarted node repeats no step and skips none.
 """
 
 from __future__ import annotations
@@ -63,7 +64,10 @@ class BatchSubmitter:
             return f"proved {proven + 1}"
         if committed + 1 in outputs:
             timestamp = int(self.sender.w3.eth.get_block("latest")["timestamp"])
-            commit = rollup.commit_input(outputs[committed + 1], timestamp)
+            output = outputs[committed + 1]
+            for post in rollup.post_chunk_calls(self.contract, output):
+                self.sender.send(post)
+            commit = rollup.commit_input(output, timestamp)
             self.sender.send(f.commitBatch(self.stored(committed).as_tuple(), commit))
             return f"committed {committed + 1}"
         return ""

@@ -3,8 +3,10 @@
 The withdrawal tree has the same leaves and root as contracts/src/rollup/HeliostatRollup.sol.
 
 ``commit_input(output, timestamp)`` turns a ``BatchPublicOutput`` into the contract's
-``CommitInput``: the contract rebuilds the public output from it and the previous batch, so
-``output_hash(output)`` is what the proof must attest.
+``CommitInput``: the contract rebuilds the public output's head from it and the previous
+batch, so ``output_hash(output)`` (keccak256 of the head) is what the proof must attest. A
+state diff that fits one chunk (``DIFF_CHUNK_BYTES``) travels inline; a larger one is posted
+first, chunk by chunk (``post_chunk_calls``), and the commit names the chunks' hashes.
 
 ``escape_withdraw_call(contract, keypair, lamports, recipient, proof)`` signs an escape
 authorisation (``escape_message``) with the L2 account's keypair and encodes the call.
@@ -24,6 +26,7 @@ from web3.contract.contract import ContractFunction
 
 from heliostat.runtime.hashing import keccak256
 from heliostat.runtime.interface import BatchPublicOutput, Withdrawal
+from heliostat.runtime.kernel_output import DIFF_CHUNK_BYTES, diff_chunks, output_head
 from heliostat.runtime.state_tree import MembershipProof, digest_bytes
 from heliostat.settlement.errors import ChainError, SettlementError
 from heliostat.settlement.toolchain import CONTRACTS_DIR, Artifact, compile_sources
@@ -98,16 +101,53 @@ def genesis(root: bytes) -> StoredBatch:
 
 def state_diff_bytes(output: BatchPublicOutput) -> bytes:
     """Return the encoded state diff: the public output's bytes after the diff hash."""
-    head = 8 + 8 + 32 * 3 + 8 + 8 + 64 * len(output.withdrawals) + 32
-    return output.encoded[head:]
+    return output.encoded[output_head(output.encoded).head_size :]
+
+
+def state_diff_chunks(output: BatchPublicOutput) -> list[bytes]:
+    """Return the chunks of the batch's state diff as L1 receives them."""
+    return diff_chunks(state_diff_bytes(output))
+
+
+def is_chunked(output: BatchPublicOutput) -> bool:
+    """Whether the diff is posted in chunks before the commit (larger than one chunk)."""
+    return len(state_diff_bytes(output)) > DIFF_CHUNK_BYTES
+
+
+def post_chunk_calls(contract: Contract, output: BatchPublicOutput) -> list[ContractFunction]:
+    """Return the ``postDiffChunk`` calls of a chunked batch whose chunk is not on chain yet.
+
+    Empty for a diff that travels inline, or once every chunk is posted (a restarted sender
+    posts only what is missing).
+    """
+    if not is_chunked(output):
+        return []
+    f = contract.functions
+    n = output.batch_number
+    return [
+        f.postDiffChunk(n, i, chunk)
+        for i, chunk in enumerate(state_diff_chunks(output))
+        if bytes(f.diffChunkHash(n, i).call()) != keccak256(chunk)
+    ]
 
 
 def _withdrawal_tuple(w: Withdrawal) -> tuple[bytes, str, int]:
     return (bytes(w.sender), Web3.to_checksum_address(w.recipient), w.lamports)
 
 
-def commit_input(output: BatchPublicOutput, timestamp: int) -> tuple[Any, ...]:
-    """Return HeliostatRollup.CommitInput for a batch whose runtime published ``output``."""
+def commit_input(
+    output: BatchPublicOutput, timestamp: int, *, chunked: bool | None = None
+) -> tuple[Any, ...]:
+    """Return HeliostatRollup.CommitInput for a batch whose runtime published ``output``.
+
+    The diff is inline, or (``chunked``; by default when it exceeds one chunk) named by its
+    chunks' hashes, which must have been posted (``post_chunk_calls``).
+    """
+    head = output_head(output.encoded)
+    diff = output.encoded[head.head_size :]
+    if chunked is None:
+        chunked = len(diff) > DIFF_CHUNK_BYTES
+    hashes = [keccak256(chunk) for chunk in diff_chunks(diff)] if chunked else []
     return (
         output.batch_number,
         timestamp,
@@ -115,13 +155,18 @@ def commit_input(output: BatchPublicOutput, timestamp: int) -> tuple[Any, ...]:
         output.priority_count,
         output.priority_hash,
         [_withdrawal_tuple(w) for w in output.withdrawals],
-        state_diff_bytes(output),
+        head.kernel_flags,
+        b"" if chunked else diff,
+        hashes,
     )
 
 
 def output_hash(output: BatchPublicOutput) -> bytes:
-    """Return what a batch proof attests: keccak256 of the public output's bytes."""
-    return keccak256(output.encoded)
+    """Return what a batch proof attests: keccak256 of the public output's head.
+
+    The head ends with the state diff's hash, which binds the diff that follows it.
+    """
+    return keccak256(output.encoded[: output_head(output.encoded).head_size])
 
 
 def withdrawal_leaf(index: int, w: Withdrawal) -> bytes:
