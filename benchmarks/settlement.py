@@ -153,12 +153,7 @@ def _batch_lifecycle(w3: Web3, stark_gas: int) -> dict[str, object]:
     (96 KiB) travels inline in commitBatch; a larger one is posted chunk by chunk
     (postDiffChunk, one transaction each) and the commit names the chunks: the commit figure
     sums every transaction of it."""
-    artifacts = rollup.compile_rollup(with_mocks=True)
-    verifier = rollup.deploy(w3, artifacts["MockBatchVerifier"])
-    accounts = rollup.deploy(w3, artifacts["MockAccountVerifier"])
-    contract = rollup.deploy(
-        w3, artifacts["HeliostatRollup"], verifier.address, accounts.address, bytes(32), 3600
-    )
+    contract, verifier = rollup.deploy_with_test_verifier(w3, deadline_s=3600)
     me = w3.eth.accounts[0]
     for fn in (contract.functions.setSequencer(me, True), contract.functions.setOperator(me, True)):
         w3.eth.wait_for_transaction_receipt(fn.transact({"from": me}))
@@ -228,14 +223,8 @@ def _escape_withdrawal(w3: Web3) -> dict[str, object]:
     keypairs = [Keypair.from_seed(bytes(rng.bytes(32))) for _ in range(8)]
     values = {bytes(k.pubkey()): AccountValue(10**9 + i) for i, k in enumerate(keypairs)}
     tree = StateTree.from_accounts(values)
-    artifacts = rollup.compile_rollup(with_mocks=True)
-    contract = rollup.deploy(
-        w3,
-        artifacts["HeliostatRollup"],
-        rollup.deploy(w3, artifacts["MockBatchVerifier"]).address,
-        rollup.deploy(w3, artifacts["StateTreeAccountVerifier"]).address,
-        tree.root(),
-        1,
+    contract, _ = rollup.deploy_with_test_verifier(
+        w3, genesis_root=tree.root(), deadline_s=1, state_tree=True
     )
     me = w3.eth.accounts[0]
     funds: TxParams = {"from": me, "value": Wei(10**19)}

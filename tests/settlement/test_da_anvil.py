@@ -59,12 +59,7 @@ def deployed(w3: Web3):
     signer = EthAccount.create()
     tx = {"from": w3.eth.accounts[0], "to": signer.address, "value": 10**20}
     w3.eth.wait_for_transaction_receipt(w3.eth.send_transaction(tx))
-    artifacts = rollup.compile_rollup(with_mocks=True)
-    verifier = rollup.deploy(w3, artifacts["MockBatchVerifier"])
-    accounts = rollup.deploy(w3, artifacts["MockAccountVerifier"])
-    contract = rollup.deploy(
-        w3, artifacts["HeliostatRollup"], verifier.address, accounts.address, bytes(32), 600
-    )
+    contract, verifier = rollup.deploy_with_test_verifier(w3, deadline_s=600)
     admin = w3.eth.accounts[0]
     for fn in (contract.functions.setSequencer, contract.functions.setOperator):
         fn(signer.address, True).transact({"from": admin})

@@ -27,12 +27,7 @@ def setup(w3: Web3):
     signer = Account.create()
     tx = {"from": w3.eth.accounts[0], "to": signer.address, "value": 10**20}
     w3.eth.wait_for_transaction_receipt(w3.eth.send_transaction(tx))
-    artifacts = rollup.compile_rollup(with_mocks=True)
-    verifier = rollup.deploy(w3, artifacts["MockBatchVerifier"])
-    accounts = rollup.deploy(w3, artifacts["MockAccountVerifier"])
-    contract = rollup.deploy(
-        w3, artifacts["HeliostatRollup"], verifier.address, accounts.address, bytes(32), 600
-    )
+    contract, _ = rollup.deploy_with_test_verifier(w3, deadline_s=600)
     contract.functions.setAdmin(signer.address).transact({"from": w3.eth.accounts[0]})
     return signer, contract
 

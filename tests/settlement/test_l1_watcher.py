@@ -16,12 +16,7 @@ GWEI = 10**9
 @pytest.fixture
 def queue(w3: Web3):
     """A fresh rollup (its queue starts empty) and the block it was deployed in."""
-    artifacts = rollup.compile_rollup(with_mocks=True)
-    verifier = rollup.deploy(w3, artifacts["MockBatchVerifier"])
-    accounts = rollup.deploy(w3, artifacts["MockAccountVerifier"])
-    contract = rollup.deploy(
-        w3, artifacts["HeliostatRollup"], verifier.address, accounts.address, bytes(32), 600
-    )
+    contract, _ = rollup.deploy_with_test_verifier(w3, deadline_s=600)
     return contract, int(w3.eth.block_number)
 
 

@@ -26,12 +26,7 @@ DEADLINE_S = 600
 
 @pytest.fixture(scope="module")
 def deployed(w3: Web3):
-    artifacts = rollup.compile_rollup(with_mocks=True)
-    verifier = rollup.deploy(w3, artifacts["MockBatchVerifier"])
-    accounts = rollup.deploy(w3, artifacts["MockAccountVerifier"])
-    contract = rollup.deploy(
-        w3, artifacts["HeliostatRollup"], verifier.address, accounts.address, bytes(32), DEADLINE_S
-    )
+    contract, verifier = rollup.deploy_with_test_verifier(w3, deadline_s=DEADLINE_S)
     admin = w3.eth.accounts[0]
     contract.functions.setSequencer(admin, True).transact({"from": admin})
     contract.functions.setOperator(admin, True).transact({"from": admin})
@@ -107,14 +102,8 @@ def test_an_ignored_forced_transaction_leads_to_escape_mode(w3: Web3) -> None:
     keypairs = [Keypair.from_seed(rng.randbytes(32)) for _ in range(4)]
     accounts = {bytes(k.pubkey()): AccountValue(rng.randrange(1, 10**9)) for k in keypairs}
     tree = StateTree.from_accounts(accounts)
-    artifacts = rollup.compile_rollup(with_mocks=True)
-    contract = rollup.deploy(
-        w3,
-        artifacts["HeliostatRollup"],
-        rollup.deploy(w3, artifacts["MockBatchVerifier"]).address,
-        rollup.deploy(w3, artifacts["StateTreeAccountVerifier"]).address,
-        tree.root(),
-        DEADLINE_S,
+    contract, _ = rollup.deploy_with_test_verifier(
+        w3, genesis_root=tree.root(), deadline_s=DEADLINE_S, state_tree=True
     )
     user = w3.eth.accounts[3]
     _send(w3, contract.functions.depositETH(bytes(32)), value=10**18)  # the bridge's funds

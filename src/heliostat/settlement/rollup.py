@@ -61,6 +61,24 @@ def deploy(w3: Web3, artifact: Artifact, *args: Any, sender: str | None = None) 
     return w3.eth.contract(address=address, abi=artifact.abi)
 
 
+def deploy_with_test_verifier(
+    w3: Web3, *, genesis_root: bytes = bytes(32), deadline_s: int = 600, state_tree: bool = False
+) -> tuple[Contract, Contract]:
+    """Deploy HeliostatRollup over the test-only MockBatchVerifier; return both.
+
+    For tests and benchmarks: the verifier's ``setProven`` stands in for a proof.
+    Accounts are checked by StateTreeAccountVerifier when ``state_tree``, else by the
+    test-only MockAccountVerifier.
+    """
+    artifacts = compile_rollup(with_mocks=True)
+    batches = deploy(w3, artifacts["MockBatchVerifier"])
+    account_artifact = "StateTreeAccountVerifier" if state_tree else "MockAccountVerifier"
+    accounts = deploy(w3, artifacts[account_artifact])
+    rollup = artifacts["HeliostatRollup"]
+    contract = deploy(w3, rollup, batches.address, accounts.address, genesis_root, deadline_s)
+    return contract, batches
+
+
 @dataclass(frozen=True)
 class StoredBatch:
     """HeliostatRollup.StoredBatch: what the contract remembers of a committed batch."""
