@@ -207,7 +207,16 @@ contract DataAvailabilityTest {
         b.kernelFlags = rollup.KERNEL_FLAG_STATE_TREE();
         _expectCommitRevert(b, "signature checks off");
         b.kernelFlags = rollup.KERNEL_FLAG_VERIFY_SIGNATURES() | 4;
+        _expectCommitRevert(b, "state tree off");
+        b.kernelFlags = rollup.KERNEL_FLAG_VERIFY_SIGNATURES() | rollup.KERNEL_FLAG_STATE_TREE() | 4;
         _expectCommitRevert(b, "unknown kernel flags");
+    }
+
+    function test_an_output_run_without_the_state_tree_is_refused() public {
+        HeliostatRollup.CommitInput memory b = _input();
+        b.stateDiff = "diff";
+        b.kernelFlags = rollup.KERNEL_FLAG_VERIFY_SIGNATURES();
+        _expectCommitRevert(b, "state tree off");
     }
 
     function test_output_head_ends_with_flags_parameters_and_diff_hash() public view {

@@ -59,8 +59,9 @@ def _send(w3: Web3, fn, **tx):
 
 def test_a_batch_is_proven_by_a_stark_verified_on_chain(w3: Web3) -> None:
     world = sample_world()
-    batch = sample_batch(world)
-    output = Runtime().execute_batch(batch, world.state).public_output
+    tree = world.tree()
+    batch = sample_batch(world, old_root=tree.root())
+    output = Runtime().execute_batch(batch, world.state, tree=tree).public_output
 
     pk = setup(compile_machine([OutputHashAir()], LIMBS), DEFAULT)
     stark = OnChainVerifier.deploy(w3, generate_verifier(pk.vk, "OutputHash"))
@@ -68,7 +69,7 @@ def test_a_batch_is_proven_by_a_stark_verified_on_chain(w3: Web3) -> None:
     batch_verifier = rollup.deploy(w3, artifacts["StarkBatchVerifier"], stark.contract.address)
     accounts = rollup.deploy(w3, artifacts["MockAccountVerifier"])
     contract = rollup.deploy(
-        w3, artifacts["HeliostatRollup"], batch_verifier.address, accounts.address, bytes(32), 600
+        w3, artifacts["HeliostatRollup"], batch_verifier.address, accounts.address, tree.root(), 600
     )
     me = w3.eth.accounts[0]
     _send(w3, contract.functions.setSequencer(me, True))
@@ -81,7 +82,7 @@ def test_a_batch_is_proven_by_a_stark_verified_on_chain(w3: Web3) -> None:
 
     timestamp = w3.eth.get_block("latest")["timestamp"]
     commit = contract.functions.commitBatch(
-        rollup.genesis(bytes(32)).as_tuple(), rollup.commit_input(output, timestamp)
+        rollup.genesis(tree.root()).as_tuple(), rollup.commit_input(output, timestamp)
     )
     stored = StoredBatch.from_tuple(commit.call({"from": me}))
     _send(w3, commit)

@@ -8,6 +8,7 @@ contract's parameters hash is the production runtime's."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 import pytest
 from eth_account import Account as EthAccount
@@ -20,6 +21,7 @@ from heliostat.runtime.genesis import SYSTEM_PROGRAM_ID
 from heliostat.runtime.interface import BatchInput, Block, BlockContext
 from heliostat.runtime.kernel_output import (
     DIFF_CHUNK_BYTES,
+    KERNEL_FLAG_STATE_TREE,
     decode_public_output,
     output_head,
     state_diff_hash,
@@ -35,6 +37,12 @@ DATA_BYTES = 200_000
 MAX_TX_CALLDATA = 128 * 1024
 
 
+@functools.cache
+def _genesis_root() -> bytes:
+    """The state root of _large_diff_batch's accounts (the rollup's genesis here)."""
+    return sample_world(2).tree().root()
+
+
 def _large_diff_batch(*, verify_signatures: bool = True):
     world = sample_world(2)
     payer, new = world.users[0], Keypair.from_seed(bytes([7] * 32))
@@ -44,13 +52,15 @@ def _large_diff_batch(*, verify_signatures: bool = True):
     )  # fmt: skip
     tx = world.tx(payer, [create_account(params)], new)
     context = BlockContext(10, 1_700_000_000, frozenset([world.blockhash]))
-    batch = BatchInput(1, bytes(32), (), (Block(context, (tx,)),))
+    tree = world.tree()
+    batch = BatchInput(1, _genesis_root(), (), (Block(context, (tx,)),))
     runtime = Runtime()
     if verify_signatures:
-        result = runtime.execute_batch(batch, world.state)
+        result = runtime.execute_batch(batch, world.state, tree=tree)
         assert all(o.included and o.error is None for o in result.outcomes)
         return result.public_output
-    kin = dataclasses.replace(runtime.batch_input(batch, world.state), verify_signatures=False)
+    kin = runtime.batch_input(batch, world.state, tree=tree)
+    kin = dataclasses.replace(kin, verify_signatures=False)
     return decode_public_output(runtime.run(kin).published)  # the kernel's test mode
 
 
@@ -59,7 +69,9 @@ def deployed(w3: Web3):
     signer = EthAccount.create()
     tx = {"from": w3.eth.accounts[0], "to": signer.address, "value": 10**20}
     w3.eth.wait_for_transaction_receipt(w3.eth.send_transaction(tx))
-    contract, verifier = rollup.deploy_with_test_verifier(w3, deadline_s=600)
+    contract, verifier = rollup.deploy_with_test_verifier(
+        w3, genesis_root=_genesis_root(), deadline_s=600
+    )
     admin = w3.eth.accounts[0]
     for fn in (contract.functions.setSequencer, contract.functions.setOperator):
         fn(signer.address, True).transact({"from": admin})
@@ -81,7 +93,7 @@ def test_a_batch_whose_diff_needs_three_chunks_settles(w3: Web3, deployed) -> No
     assert len(diff) > 2 * DIFF_CHUNK_BYTES and len(chunks) == 3 and rollup.is_chunked(output)
     assert output.state_diff_hash == state_diff_hash(diff)
 
-    submitter = BatchSubmitter(L1Sender(w3, signer), contract, bytes(32))
+    submitter = BatchSubmitter(L1Sender(w3, signer), contract, _genesis_root())
     start = w3.eth.block_number
     assert submitter.step({1: output}, {}) == "committed 1"
     stored = submitter.stored(1)
@@ -118,12 +130,12 @@ def test_an_output_with_signature_checks_off_is_not_committed(w3: Web3, deployed
     number = int(contract.functions.totalCommitted().call()) + 1
     encoded = bytearray(output.encoded)
     encoded[8:16] = number.to_bytes(8, "little")  # the next batch, as a prover would claim
-    assert output_head(output.encoded).kernel_flags == 0
+    assert output_head(output.encoded).kernel_flags == KERNEL_FLAG_STATE_TREE  # no signatures
     output = decode_public_output(bytes(encoded))
     sender = L1Sender(w3, signer)
     for post in rollup.post_chunk_calls(contract, output):
         sender.send(post)
-    previous = BatchSubmitter(sender, contract, bytes(32)).stored(number - 1)
+    previous = BatchSubmitter(sender, contract, _genesis_root()).stored(number - 1)
     timestamp = int(w3.eth.get_block("latest")["timestamp"])
     commit = contract.functions.commitBatch(
         previous.as_tuple(), rollup.commit_input(output, timestamp)

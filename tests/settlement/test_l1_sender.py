@@ -27,7 +27,8 @@ def setup(w3: Web3):
     signer = Account.create()
     tx = {"from": w3.eth.accounts[0], "to": signer.address, "value": 10**20}
     w3.eth.wait_for_transaction_receipt(w3.eth.send_transaction(tx))
-    contract, _ = rollup.deploy_with_test_verifier(w3, deadline_s=600)
+    genesis = sample_world().tree().root()  # the sample batch's accounts
+    contract, _ = rollup.deploy_with_test_verifier(w3, genesis_root=genesis, deadline_s=600)
     contract.functions.setAdmin(signer.address).transact({"from": w3.eth.accounts[0]})
     return signer, contract
 
@@ -95,7 +96,8 @@ def test_the_submitter_drives_a_batch_and_survives_a_restart(w3: Web3, setup) ->
     sender.send(contract.functions.setSequencer(signer.address, True))
     sender.send(contract.functions.setOperator(signer.address, True))
     world = sample_world()
-    batch = sample_batch(world)
+    tree = world.tree()
+    batch = sample_batch(world, old_root=tree.root())
     for op in batch.priority_operations:
         if isinstance(op, Deposit):
             sender.send(
@@ -103,9 +105,9 @@ def test_the_submitter_drives_a_batch_and_survives_a_restart(w3: Web3, setup) ->
             )
         else:
             sender.send(contract.functions.forceTransaction(op.transaction))
-    output = Runtime().execute_batch(batch, world.state).public_output
+    output = Runtime().execute_batch(batch, world.state, tree=tree).public_output
     outputs = {1: output}
-    first = BatchSubmitter(sender, contract, bytes(32))
+    first = BatchSubmitter(sender, contract, tree.root())
     assert first.step(outputs, {}) == "committed 1"
     assert first.step(outputs, {}) == ""  # no proof yet: nothing to do
     verifier = w3.eth.contract(
@@ -113,7 +115,7 @@ def test_the_submitter_drives_a_batch_and_survives_a_restart(w3: Web3, setup) ->
         abi=rollup.compile_rollup(with_mocks=True)["MockBatchVerifier"].abi,
     )
     verifier.functions.setProven(rollup.output_hash(output)).transact({"from": w3.eth.accounts[0]})
-    restarted = BatchSubmitter(L1Sender(w3, signer), contract, bytes(32))
+    restarted = BatchSubmitter(L1Sender(w3, signer), contract, tree.root())
     assert restarted.step(outputs, {1: b"proof"}) == "proved 1"
     assert restarted.step(outputs, {1: b"proof"}) == "executed 1"
     assert restarted.step(outputs, {1: b"proof"}) == ""

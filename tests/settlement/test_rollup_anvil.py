@@ -1,7 +1,7 @@
 """The batch contracts on anvil against the real runtime: L1 deposits and a forced transaction
-queued → the runtime runs the batch over them → the contract rebuilds the exact public output
-bytes the kernel published from what is committed → prove (test verifier) → execute → the
-L2 withdrawal is claimed on L1, once."""
+queued → the runtime runs the batch over them against the state tree → the contract rebuilds
+the exact public output bytes the kernel published from what is committed → prove (test
+verifier) → execute → the L2 withdrawal is claimed on L1, once."""
 
 from __future__ import annotations
 
@@ -26,7 +26,10 @@ DEADLINE_S = 600
 
 @pytest.fixture(scope="module")
 def deployed(w3: Web3):
-    contract, verifier = rollup.deploy_with_test_verifier(w3, deadline_s=DEADLINE_S)
+    genesis = sample_world().tree().root()  # the sample's accounts, as the kernel's tree
+    contract, verifier = rollup.deploy_with_test_verifier(
+        w3, genesis_root=genesis, deadline_s=DEADLINE_S
+    )
     admin = w3.eth.accounts[0]
     contract.functions.setSequencer(admin, True).transact({"from": admin})
     contract.functions.setOperator(admin, True).transact({"from": admin})
@@ -42,7 +45,8 @@ def _send(w3: Web3, fn, **tx) -> dict:
 def test_a_runtime_batch_settles_and_its_withdrawal_is_claimed_once(w3: Web3, deployed) -> None:
     contract, verifier = deployed
     world = sample_world()
-    batch = sample_batch(world)
+    tree = world.tree()
+    batch = sample_batch(world, old_root=tree.root())
 
     # L1: queue the batch's priority operations, in order (their ids are the L1 indices)
     for op in batch.priority_operations:
@@ -60,12 +64,12 @@ def test_a_runtime_batch_settles_and_its_withdrawal_is_claimed_once(w3: Web3, de
         assert event["args"]["id"] == op.l1_index
 
     # L2: the runtime runs the batch (deposits credited, transfers, a bridge withdrawal)
-    output = Runtime().execute_batch(batch, world.state).public_output
+    output = Runtime().execute_batch(batch, world.state, tree=tree).public_output
     assert output.withdrawals and output.priority_count == len(batch.priority_operations)
 
     # commit: the contract rebuilds the public output from the committed data
     timestamp = w3.eth.get_block("latest")["timestamp"]
-    previous = rollup.genesis(bytes(32))
+    previous = rollup.genesis(tree.root())
     commit = contract.functions.commitBatch(
         previous.as_tuple(), rollup.commit_input(output, timestamp)
     )

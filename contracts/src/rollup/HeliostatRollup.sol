@@ -10,7 +10,7 @@ import {PriorityQueue} from "./PriorityQueue.sol";
 /// reverting with the name of the failed check. The head of a batch's public output
 /// (docs/runtime.md, "Public output") is rebuilt here from what was committed — the previous
 /// batch's root, the priority operations taken from the queue, the withdrawals, the kernel's
-/// flags (signature checks on) and the production parameters hash, the hash of the state
+/// flags (signature checks and the state tree on) and the production parameters hash, the hash of the state
 /// diff — and its keccak256 is what the proof must attest; the caller never supplies public
 /// inputs. Executed batches make their withdrawals claimable once, by Merkle proof.
 /// Data availability: a batch's state diff travels inline in commitBatch (up to one chunk) or,
@@ -58,7 +58,7 @@ contract HeliostatRollup is PriorityQueue {
         uint64 priorityOps; // operations this batch processes, from the queue's next one
         bytes32 priorityHash; // the runtime's priority hash over them
         Withdrawal[] withdrawals;
-        uint64 kernelFlags; // the runtime's switches: signature checks must be on
+        uint64 kernelFlags; // the runtime's switches: signature checks and the state tree on
         bytes stateDiff; // inline data availability: the whole state diff (else empty)
         bytes32[] diffChunks; // chunked: keccak256 of each chunk posted (postDiffChunk), in order
     }
@@ -188,6 +188,8 @@ contract HeliostatRollup is PriorityQueue {
         require(priorityHashOf(committedOps, batch.priorityOps) == batch.priorityHash, "wrong priority hash");
         require(batch.withdrawals.length <= MAX_WITHDRAWALS, "too many withdrawals");
         require(batch.kernelFlags & KERNEL_FLAG_VERIFY_SIGNATURES != 0, "signature checks off");
+        // without the tree the kernel neither checks what it reads nor publishes a new root
+        require(batch.kernelFlags & KERNEL_FLAG_STATE_TREE != 0, "state tree off");
         require(batch.kernelFlags & ~(KERNEL_FLAG_VERIFY_SIGNATURES | KERNEL_FLAG_STATE_TREE) == 0, "unknown kernel flags");
         bytes32 diffHash = stateDiffHash(batch);
 

@@ -23,6 +23,7 @@ from heliostat.runtime.genesis import SYSTEM_PROGRAM_ID, genesis_accounts
 from heliostat.runtime.interface import BatchInput, Block, BlockContext, Deposit, ForcedTransaction
 from heliostat.runtime.kernel_input import KernelBlock, KernelInput
 from heliostat.runtime.runtime import Runtime, clock_data
+from heliostat.runtime.state_tree import StateTree
 from heliostat.svm.programs import ASSOCIATED_TOKEN_ID, SPL_TOKEN_ID
 from heliostat.testing import spl_token as tk
 
@@ -72,6 +73,10 @@ class SampleWorld:
         )
         return self.tx(src, [ix])
 
+    def tree(self) -> StateTree:
+        """Return the state tree holding the world's accounts (its genesis tree)."""
+        return StateTree.from_accounts(self.state.accounts)
+
     def kernel_input(
         self, runtime: Runtime, txs: list[bytes], *, verify_signatures: bool = False
     ) -> KernelInput:
@@ -109,7 +114,11 @@ def sample_world(n_users: int = 8, *, blockhash: Hash | None = None) -> SampleWo
 
 
 def sample_batch(
-    world: SampleWorld, n_transactions: int = 24, *, batch_number: int = 1
+    world: SampleWorld,
+    n_transactions: int = 24,
+    *,
+    batch_number: int = 1,
+    old_root: bytes = bytes(32),
 ) -> BatchInput:
     """Deposits and a forced transfer on L1, then two blocks of mixed L2 transactions.
 
@@ -144,4 +153,4 @@ def sample_batch(
     context = BlockContext(10, 1_700_000_000, frozenset([world.blockhash]))
     later = BlockContext(11, 1_700_000_001, frozenset([world.blockhash]))
     blocks = (Block(context, tuple(txs[:half])), Block(later, tuple(txs[half:])))
-    return BatchInput(batch_number, bytes(32), priority, blocks)
+    return BatchInput(batch_number, old_root, priority, blocks)
