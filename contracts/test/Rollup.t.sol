@@ -215,7 +215,7 @@ contract RollupTest {
         require(keccak256(op.record) == keccak256(expected), "record layout");
         require(rollup.priorityHashOf(0, 1) == keccak256(abi.encodePacked(bytes32(0), expected)), "hash");
         _eq(op.deadline, block.timestamp + DEADLINE, "deadline");
-        bytes memory tx_ = hex"01020304";
+        bytes memory tx_ = _forcedTx(1);
         vm.prank(USER);
         uint64 forced = rollup.forceTransaction(tx_);
         _eq(forced, 1, "ids count up");
@@ -223,6 +223,30 @@ contract RollupTest {
         require(keccak256(rollup.priorityOperation(1).record) == keccak256(record), "forced record");
         bytes32 rolling = keccak256(abi.encodePacked(keccak256(abi.encodePacked(bytes32(0), expected)), record));
         require(rollup.queueRollingHash() == rolling, "rolling hash");
+    }
+
+    /// A transaction's wire shape as far as L1 reads it: one signature, then a message.
+    function _forcedTx(uint256 tag) internal pure returns (bytes memory) {
+        return abi.encodePacked(uint8(1), bytes32(tag), bytes32(0), hex"800100");
+    }
+
+    function test_a_forced_transaction_is_queued_once() public {
+        vm.prank(USER);
+        rollup.forceTransaction(_forcedTx(7));
+        vm.prank(USER);
+        vm.expectRevert(bytes("forced transaction already queued"));
+        rollup.forceTransaction(_forcedTx(7));
+        vm.prank(USER);
+        rollup.forceTransaction(_forcedTx(8)); // another signature
+        bytes memory unsigned = _forcedTx(9);
+        unsigned[0] = 0x00; // zero signatures
+        bytes[3] memory bad = [bytes(hex"00aa"), unsigned, bytes(hex"01aa")]; // the last: too short
+        for (uint256 i = 0; i < bad.length; i++) {
+            vm.prank(USER);
+            vm.expectRevert(bytes("forced transaction without a signature"));
+            rollup.forceTransaction(bad[i]);
+        }
+        _eq(rollup.priorityQueueLength(), 2, "queued");
     }
 
     function test_deposits_must_be_whole_lamports() public {
@@ -235,7 +259,7 @@ contract RollupTest {
         vm.expectRevert(bytes("no priority operation is pending"));
         rollup.activateEscapeMode();
         vm.prank(USER);
-        rollup.forceTransaction(hex"aa");
+        rollup.forceTransaction(_forcedTx(1));
         vm.warp(block.timestamp + DEADLINE);
         vm.expectRevert(bytes("no priority operation is overdue"));
         rollup.activateEscapeMode();
@@ -243,7 +267,7 @@ contract RollupTest {
 
     function test_deadline_passed_enters_escape_mode_and_batches_stop() public {
         vm.prank(USER);
-        rollup.forceTransaction(hex"aa"); // the sequencer ignores it
+        rollup.forceTransaction(_forcedTx(1)); // the sequencer ignores it
         HeliostatRollup.StoredBatch memory s = _commit(_input(1, 0, _noWithdrawals()));
         vm.warp(block.timestamp + DEADLINE + 1);
         vm.prank(USER);

@@ -1,6 +1,7 @@
 """The "batch" proof job and the batch builder: node batches become runtime batches whose
-kernel run reproduces the node's sealed root; payloads round-trip; a wrong root, a corrupt
-payload or a public output that is not the batch's are refused."""
+kernel run reproduces the node's sealed root (deposits and forced transactions included);
+payloads round-trip; a wrong root, a corrupt payload or a public output that is not the
+batch's are refused; a node's stored history replays."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import asyncio
 import dataclasses
 
 import pytest
+from solders.hash import Hash
 from solders.keypair import Keypair
 from solders.message import Message
 from solders.system_program import TransferParams, transfer
@@ -23,15 +25,19 @@ from heliostat.node.prover_service.batch_job import (
     verify,
 )
 from heliostat.node.prover_service.jobs import JobFormatError, JobRejectedError, ProofArtifact
+from heliostat.node.replay import replay
+from heliostat.node.runtime_executor import RuntimeExecutor
 from heliostat.node.sequencer.entries import Deposit
 from heliostat.node.storage.sqlite import SqliteStorage
 from heliostat.runtime import bridge
+from heliostat.runtime.interface import FORCED_BLOCKHASH, ForcedTransaction
 from heliostat.settlement.anvil import free_port
 
 
 @pytest.fixture(scope="module")
 def sealed(tmp_path_factory: pytest.TempPathFactory):
-    """A node that ran deposits, transfers to fresh accounts and a withdrawal, then stopped."""
+    """A node that ran a deposit, three forced transactions (one good, one with a recent
+    blockhash, one garbage), transfers to fresh accounts and a withdrawal, then stopped."""
     data = tmp_path_factory.mktemp("node")
     faucet = Keypair()
     save_keypair(faucet, data / "faucet.json")
@@ -46,6 +52,21 @@ def sealed(tmp_path_factory: pytest.TempPathFactory):
         node = Node.from_config(config)
         await node.start()
         await node.sequencer.submit_deposit(Deposit(0, users[0].pubkey(), 5 * 10**9))
+        pay = transfer(TransferParams(from_pubkey=users[0].pubkey(), to_pubkey=users[1].pubkey(),
+                                      lamports=10**7))  # fmt: skip
+        recent = Hash(node.durable_blockhash().blockhash)
+
+        def signed(blockhash: Hash) -> bytes:
+            message = Message.new_with_blockhash([pay], users[0].pubkey(), blockhash)
+            return bytes(VersionedTransaction(message, [users[0]]))
+
+        forced = [signed(FORCED_BLOCKHASH), signed(recent), b"\x01garbage"]
+        errors = []
+        for index, raw in enumerate(forced, start=1):
+            confirmation = await node.sequencer.submit_forced(ForcedTransaction(index, raw))
+            errors.append(confirmation.entry.err)
+        assert errors[0] is None and errors[1] == '"BlockhashNotFound"', errors
+        assert errors[2] is not None
         for i, (payer, ix) in enumerate([
             (faucet, transfer(TransferParams(from_pubkey=faucet.pubkey(),
                                              to_pubkey=users[1].pubkey(), lamports=10**9))),
@@ -54,8 +75,6 @@ def sealed(tmp_path_factory: pytest.TempPathFactory):
             (users[0], bridge.withdraw(users[0].pubkey(), 10**8, bytes(range(20)))),
         ]):  # fmt: skip
             blockhash = node.durable_blockhash().blockhash
-            from solders.hash import Hash
-
             message = Message.new_with_blockhash([ix], payer.pubkey(), Hash(blockhash))
             tx = VersionedTransaction(message, [payer])
             confirmation = await node.submit(tx, bytes(tx), preflight=True)
@@ -80,7 +99,7 @@ def test_built_batches_reproduce_the_node_roots(sealed) -> None:
     builder = BatchBuilder(storage, genesis)
     built = builder.build_all(_records(storage))
     assert sum(b.transactions for b in built) == 3
-    assert sum(b.public_output.priority_count for b in built) == 1
+    assert sum(b.public_output.priority_count for b in built) == 1 + 3  # deposit, 3 forced
     assert sum(len(b.public_output.withdrawals) for b in built) == 1
     for batch in built:
         assert batch.public_output.new_root == batch.record.state_root
@@ -130,3 +149,10 @@ def test_truncated_and_padded_payloads_are_refused(sealed, cut: int) -> None:
         BatchPayload.from_bytes(data[:-cut])
     with pytest.raises(JobFormatError):
         BatchPayload.from_bytes(data + bytes(cut))
+
+
+def test_the_stored_history_replays_forced_transactions_included(sealed) -> None:
+    storage, genesis = sealed
+    result = replay(storage, RuntimeExecutor(genesis))
+    last = storage.last_entry()
+    assert result.entries == last.seq + 1 and result.running_hash == last.running_hash

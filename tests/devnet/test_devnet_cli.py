@@ -21,6 +21,7 @@ from heliostat.cli import main
         (["deposit"], ["depositETH", "gwei", "--wait"]),
         (["withdraw"], ["bridge", "claim"]),
         (["claim"], ["Merkle", "executed", "recipient"]),
+        (["force"], ["forceTransaction", "FORCED_BLOCKHASH", "escape mode", "--wait"]),
     ],
 )
 def test_every_command_explains_itself(

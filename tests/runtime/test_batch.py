@@ -10,7 +10,7 @@ from solders.account import Account
 from heliostat.runtime.bridge import BRIDGE_VAULT
 from heliostat.runtime.errors import ProvingUnavailableError
 from heliostat.runtime.hashing import keccak256
-from heliostat.runtime.interface import Deposit, ForcedTransaction
+from heliostat.runtime.interface import BatchInput, Block, BlockContext, Deposit, ForcedTransaction
 from heliostat.runtime.kernel_output import decode_public_output
 from heliostat.runtime.runtime import Runtime
 from heliostat.runtime.sample_batch import SOL, keypair, sample_batch, sample_world
@@ -103,3 +103,20 @@ def test_same_batch_same_output(runtime, world, result) -> None:
 def test_proving_is_not_wired_yet(runtime, world) -> None:
     with pytest.raises(ProvingUnavailableError):
         runtime.prove_batch(sample_batch(world), world.state)
+
+
+def test_a_forced_transaction_must_carry_the_forced_blockhash(runtime, world) -> None:
+    """The forced hash keeps L2 transactions from being replayed through L1 (where no
+    blockhash window applies) and forced ones from running again as L2 transactions."""
+    users = world.users
+    plain = world.sol_transfer(users[1], users[2].pubkey(), 7)  # a recent blockhash
+    forced = world.sol_transfer(users[1], users[2].pubkey(), 7, forced=True)
+    context = BlockContext(10, 1_700_000_000, frozenset([world.blockhash]))
+    batch = BatchInput(1, bytes(32), (ForcedTransaction(0, plain),), (Block(context, (forced,)),))
+    result = runtime.execute_batch(batch, world.state)
+    as_forced, as_l2 = result.outcomes
+    for outcome in (as_forced, as_l2):
+        assert not outcome.included and outcome.fee == 0
+        assert outcome.err == "BlockhashNotFound"
+    assert result.public_output.priority_count == 1  # consumed all the same
+    assert not result.public_output.state_diff

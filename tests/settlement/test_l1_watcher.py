@@ -11,6 +11,7 @@ from heliostat.settlement import rollup
 from heliostat.settlement.l1_watcher import L1Watcher
 
 GWEI = 10**9
+FORCED = b"\x01" + b"\x02" * 80  # one signature, then a message: what L1 requires
 
 
 @pytest.fixture
@@ -36,12 +37,12 @@ def test_operations_are_read_once_confirmed(w3: Web3, queue) -> None:
     contract, start = queue
     watcher = L1Watcher(w3, contract, confirmations=3, start_block=start)
     _deposit(w3, contract, b"\x01" * 32, 5)
-    tx = contract.functions.forceTransaction(b"\x02" * 40).transact({"from": w3.eth.accounts[1]})
+    tx = contract.functions.forceTransaction(FORCED).transact({"from": w3.eth.accounts[1]})
     w3.eth.wait_for_transaction_receipt(tx)
     assert watcher.poll().confirmed == []
     _mine(w3, 3)
     got = [o.operation for o in watcher.poll().confirmed]
-    assert got == [Deposit(0, Pubkey(b"\x01" * 32), 5), ForcedTransaction(1, b"\x02" * 40)]
+    assert got == [Deposit(0, Pubkey(b"\x01" * 32), 5), ForcedTransaction(1, FORCED)]
     _mine(w3, 2)
     assert watcher.poll().confirmed == []  # nothing is delivered twice
 

@@ -33,6 +33,10 @@ abstract contract PriorityQueue {
     uint64 public executedOps;
     /// @notice Set once, when an operation overran its deadline: batches stop.
     bool public escapeMode;
+    /// @notice keccak256 of the first signature of every forced transaction queued: each is
+    /// queued once (the runtime runs a forced transaction without a blockhash window, so the
+    /// queue is its replay protection; docs/runtime.md).
+    mapping(bytes32 => bool) public forcedSignatureQueued;
 
     event PriorityOperationQueued(
         uint64 indexed id, uint8 kind, bytes record, bytes32 rollingHash, uint64 deadline
@@ -66,6 +70,11 @@ abstract contract PriorityQueue {
     /// @notice Queue a raw Solana transaction the sequencer must include before the deadline.
     function forceTransaction(bytes calldata transaction) external notInEscapeMode returns (uint64 id) {
         require(transaction.length > 0 && transaction.length <= 1232, "bad transaction size");
+        // wire format: compact-u16 signature count (one byte below 128), then the signatures
+        require(uint8(transaction[0]) > 0 && uint8(transaction[0]) < 128 && transaction.length >= 65, "forced transaction without a signature");
+        bytes32 signature = keccak256(transaction[1:65]);
+        require(!forcedSignatureQueued[signature], "forced transaction already queued");
+        forcedSignatureQueued[signature] = true;
         id = uint64(_ops.length);
         bytes memory record = abi.encodePacked(KIND_FORCED, id, keccak256(transaction));
         _queue(record, msg.sender, 0);

@@ -1,8 +1,10 @@
-"""`heliostat deposit|withdraw|claim`: move ETH between L1 and L2 (1 lamport = 1 gwei).
+"""`heliostat deposit|withdraw|claim|force`: move ETH between L1 and L2 (1 lamport = 1 gwei).
 
 deposit: ETH on L1 becomes lamports on L2 (`depositETH`, then the node credits it).
 withdraw: an L2 bridge instruction burns lamports into the bridge vault for an L1 address.
 claim: once L1 has executed the withdrawal's batch, its Merkle proof pays the L1 address.
+force: an L2 SOL transfer queued on L1 (`forceTransaction`), for when the sequencer ignores
+the sender: it must run before the queue's deadline or the rollup can enter escape mode.
 `--devnet DIR` reads the endpoints a running `heliostat devnet` wrote there.
 """
 
@@ -70,6 +72,21 @@ def register(commands: Any) -> None:
     claim.add_argument("--wait", action="store_true", help="wait for L1 finality first")
     claim.add_argument("--timeout", type=float, default=600.0, help="seconds to wait")
     claim.set_defaults(run=run_claim)
+
+    force = commands.add_parser(
+        "force", parents=[where, amount, l1],
+        help="force an L2 SOL transfer in through the L1 queue",
+        description="Sign a SOL transfer from --keypair to --to for forced inclusion (its "
+        "blockhash is FORCED_BLOCKHASH, since it may wait in the queue longer than any "
+        "blockhash lives) and queue it with HeliostatRollup.forceTransaction. The sequencer "
+        "must run it before the queue's deadline; if it does not, anyone can switch the "
+        "rollup to escape mode. With --wait the command waits until it ran on L2.",
+    )  # fmt: skip
+    force.add_argument("--keypair", required=True, help="L2 keypair file of the sender")
+    force.add_argument("--to", required=True, help="L2 recipient: base58 address or keypair")
+    force.add_argument("--url", help=f"L2 node URL for --wait (default {DEFAULT_URL})")
+    force.add_argument("--wait", action="store_true", help="wait until it ran on L2")
+    force.set_defaults(run=run_force)
 
 
 def _endpoints(args: argparse.Namespace) -> dict[str, Any]:
@@ -153,6 +170,41 @@ def run_deposit(args: argparse.Namespace) -> int:
                 raise CliError("the deposit did not reach L2 within 120 s (is the node running?)")
             time.sleep(0.2)
         print(f"credited on L2 after {time.monotonic() - started:.1f} s")
+    return 0
+
+
+def run_force(args: argparse.Namespace) -> int:
+    """Queue an L2 SOL transfer on L1 for forced inclusion."""
+    from solders.system_program import TransferParams, transfer
+
+    from heliostat.sdk import bridge
+
+    lamports = lamports_of(args)
+    sender = read_keypair(args.keypair)
+    recipient = address_of(args.to)
+    w3, contract, signer = _l1(args)
+    url = _option(args, "url", "rpc_url", DEFAULT_URL) if args.wait else ""
+    before = rpc(url, "getBalance", str(recipient))["value"] if args.wait else 0
+    params = TransferParams(from_pubkey=sender.pubkey(), to_pubkey=recipient, lamports=lamports)
+    transaction = bridge.forced_transaction(sender, [transfer(params)])
+    started = time.monotonic()
+    try:
+        receipt = bridge.force_transaction(w3, contract, signer, transaction)
+    except bridge.BridgeError as err:
+        raise CliError(str(err)) from None
+    print(f"forced transaction {receipt.l1_index}: {lamports:,} lamports to {recipient}")
+    print(f"L2 signature {receipt.signature}")
+    print(f"L1 transaction {receipt.l1_transaction} (block {receipt.block_number})")
+    if args.wait:
+        deadline = time.monotonic() + 120
+        while rpc(url, "getBalance", str(recipient))["value"] < before + lamports:
+            if time.monotonic() > deadline:
+                raise CliError(
+                    "the transfer did not show on L2 within 120 s: is the node running, can "
+                    "the sender pay it and its fee, and is a new recipient left rent-exempt?"
+                )
+            time.sleep(0.2)
+        print(f"ran on L2 after {time.monotonic() - started:.1f} s")
     return 0
 
 

@@ -48,7 +48,7 @@ from heliostat.node.prover_service.batch_queue import BatchEvent, ServiceProverQ
 from heliostat.node.prover_service.service import ProverService, ServiceConfig
 from heliostat.node.prover_service.workers import Worker
 from heliostat.node.storage.interface import BatchRecord, BatchStatus
-from heliostat.runtime.interface import Deposit
+from heliostat.runtime.interface import Deposit, PriorityOperation
 from heliostat.settlement.anvil import Anvil
 from heliostat.settlement.batch_submitter import BatchSubmitter
 from heliostat.settlement.l1_sender import FeePolicy, L1Sender
@@ -104,7 +104,7 @@ class Devnet:
         self.events: list[tuple[int, str]] = []  # (batch, step) in the order they happened
         self.failures: dict[int, Exception] = {}  # batches that cannot reach L1 finality, why
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._deposits: asyncio.Queue[Deposit] | None = None
+        self._priority: asyncio.Queue[PriorityOperation] | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._closing = False
         self._node_started = False
@@ -202,7 +202,7 @@ class Devnet:
             L1Watcher(self.w3, contract, confirmations=cfg.confirmations,
                       start_block=self.deployment.deployed_block),
             self._poster(self.w3, self.deployment),
-            on_deposits=self._deposits_seen,
+            on_priority=self._priority_seen,
             on_progress=self._l1_progress,
             on_error=lambda message: self.out(f"L1: {message}"),
             on_unpostable=self._unpostable,
@@ -213,11 +213,11 @@ class Devnet:
         if sealed:
             self.out(f"resuming: {len(sealed)} sealed batches rebuilt and re-queued")
         self.queue.catch_up(sealed)
-        self._deposits = asyncio.Queue()
+        self._priority = asyncio.Queue()
         await self.node.start()
         self._node_started = True
         loop = asyncio.get_running_loop()
-        self._tasks.append(loop.create_task(self._feed_deposits()))
+        self._tasks.append(loop.create_task(self._feed_priority()))
         self._tasks.append(loop.create_task(self._show_progress()))
         self.queue.start()
         self.settler.start()
@@ -370,9 +370,9 @@ class Devnet:
             assert self.settler is not None
             self.settler.add_output(n, event.built.public_output)
             self.times.setdefault(n, BatchTimes(time.monotonic(), event.built.transactions))
+            ops = event.built.public_output.priority_count
             self._mark(n, "sealed and queued for proving",
-                       f" ({event.built.transactions} transactions, "
-                       f"{event.built.public_output.priority_count} deposits)")  # fmt: skip
+                       f" ({event.built.transactions} transactions, {ops} from L1)")  # fmt: skip
             self._call_in_loop(self._set_status, n, BatchStatus.PROVING)
             if self.progress is not None:
                 self._call_in_loop(self.progress.watch, n, event.built.transactions)
@@ -411,39 +411,43 @@ class Devnet:
             if self.progress is not None:
                 self.progress.tick()
 
-    def _deposits_seen(self, deposits: list[Deposit]) -> None:
-        for deposit in deposits:
-            if self._loop is not None and self._deposits is not None:
-                self._loop.call_soon_threadsafe(self._deposits.put_nowait, deposit)
+    def _priority_seen(self, operations: list[PriorityOperation]) -> None:
+        for op in operations:
+            if self._loop is not None and self._priority is not None:
+                self._loop.call_soon_threadsafe(self._priority.put_nowait, op)
 
-    async def _feed_deposits(self) -> None:
-        """Hand L1 deposits to the sequencer, each at the start of a batch.
+    async def _feed_priority(self) -> None:
+        """Hand L1 priority operations to the sequencer, each at the start of a batch.
 
-        The kernel runs a batch's priority operations before its transactions; a deposit is
-        therefore only ordered while the open batch holds nothing but deposits, so the node's
-        order and the proven order are the same.
+        The kernel runs a batch's priority operations (deposits, forced transactions) before
+        its transactions; one is therefore only ordered while the open batch holds nothing but
+        priority operations, so the node's order and the proven order are the same.
         """
         from heliostat.node.sequencer.entries import Deposit as NodeDeposit
 
-        assert self._deposits is not None
+        assert self._priority is not None
         sequencer = self.node.sequencer
-        fed: dict[int, int] = {}  # first seq of the open batch -> deposits fed into it
+        fed: dict[int, int] = {}  # first seq of the open batch -> operations fed into it
         while True:
-            deposit = await self._deposits.get()
-            if deposit.l1_index < sequencer.next_deposit_index:
+            op = await self._priority.get()
+            if op.l1_index < sequencer.next_priority_index:
                 continue  # applied before a restart
             while True:
                 blocks = sequencer.batch_blocks
                 start = blocks[0].first_seq if blocks else sequencer.open.first_seq
-                # entries beyond the deposits fed (executed or still queued first) are transactions
+                # entries beyond the operations fed (executed or still queued first) are
+                # transactions
                 if sequencer.next_seq - start <= fed.get(start, 0):
                     break
                 await asyncio.sleep(sequencer.config.slot_ms / 1000)
             fed[start] = fed.get(start, 0) + 1
-            sequencer.submit_deposit(NodeDeposit(deposit.l1_index, deposit.recipient,
-                                                 deposit.lamports))  # fmt: skip
-            self.out(f"deposit {deposit.l1_index}: {deposit.lamports / 1e9:g} SOL to "
-                     f"{deposit.recipient} taken from L1")  # fmt: skip
+            if isinstance(op, Deposit):
+                sequencer.submit_deposit(NodeDeposit(op.l1_index, op.recipient, op.lamports))
+                self.out(f"deposit {op.l1_index}: {op.lamports / 1e9:g} SOL to "
+                         f"{op.recipient} taken from L1")  # fmt: skip
+            else:
+                sequencer.submit_forced(op)
+                self.out(f"forced transaction {op.l1_index} taken from L1")
 
 
 def _job_queue(path: Path) -> Any:

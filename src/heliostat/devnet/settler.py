@@ -1,8 +1,9 @@
-"""The devnet's L1 loop: deposits in from the rollup's queue, batches out through their lifecycle.
+"""The devnet's L1 loop: priority operations in from the rollup's queue, batches out to L1.
 
 One thread runs `Settler.step` every ``interval_s``: the `L1Watcher` reports newly confirmed
-priority operations (deposits go to the node, in L1 order); proofs that arrived since the last
-step are put on record with the batch verifier (`ProofPoster`); then `BatchSubmitter` sends
+priority operations (deposits and forced transactions go to the node, in L1 order); proofs
+that arrived since the last step are put on record with the batch verifier (`ProofPoster`);
+then `BatchSubmitter` sends
 the transactions the lifecycle needs — commit a built batch, prove a committed one whose
 proof is posted, execute a proven one — until none is left. Every step re-reads the chain,
 so a restarted settler neither repeats nor skips one.
@@ -21,7 +22,7 @@ from web3.contract import Contract
 
 from heliostat.devnet.l1 import ProofNotBindableError, ProofPoster
 from heliostat.primitives.errors import HeliostatError
-from heliostat.runtime.interface import BatchPublicOutput, Deposit, ForcedTransaction
+from heliostat.runtime.interface import BatchPublicOutput, PriorityOperation
 from heliostat.settlement.batch_submitter import BatchSubmitter
 from heliostat.settlement.l1_watcher import L1Watcher
 
@@ -46,7 +47,7 @@ class Settler:
         watcher: L1Watcher,
         poster: ProofPoster,
         *,
-        on_deposits: Callable[[list[Deposit]], None],
+        on_priority: Callable[[list[PriorityOperation]], None],
         on_progress: Callable[[L1Progress], None],
         on_error: Callable[[str], None] = lambda _: None,
         on_unpostable: Callable[[int, ProofNotBindableError], None] = lambda _n, _e: None,
@@ -56,7 +57,7 @@ class Settler:
         self.submitter = submitter
         self.watcher = watcher
         self.poster = poster
-        self.on_deposits = on_deposits
+        self.on_priority = on_priority
         self.on_progress = on_progress
         self.on_error = on_error
         self.on_unpostable = on_unpostable
@@ -118,15 +119,13 @@ class Settler:
             self._stop.wait(self.interval_s)
 
     def step(self) -> list[L1Progress]:
-        """One round: deposits in, proofs posted, lifecycle transactions out."""
+        """One round: priority operations in, proofs posted, lifecycle transactions out."""
         polled = self.watcher.poll()
         if polled.retracted:
             log.warning("L1 reorg retracted priority operations %s", polled.retracted)
-        deposits = [o.operation for o in polled.confirmed if isinstance(o.operation, Deposit)]
-        if any(isinstance(o.operation, ForcedTransaction) for o in polled.confirmed):
-            log.warning("forced transactions are queued on L1 but the node does not take them yet")
-        if deposits:
-            self.on_deposits(deposits)
+        operations = [o.operation for o in polled.confirmed]
+        if operations:
+            self.on_priority(operations)
         with self._lock:
             outputs = dict(self.outputs)
             to_post = {n: p for n, p in self._artifacts.items() if n not in self.proofs}

@@ -1,9 +1,10 @@
-"""What the node needs from the runtime: the runtime's interface, and the node's two additions.
+"""What the node needs from the runtime: the runtime's interface, and the node's additions.
 
 The sequencer depends on `TransactionExecutor` (heliostat.runtime.interface, converged with
-the runtime architect) plus `SequencerExecutor`'s three methods: run a group of queued
-transactions in one call (one kernel run for the real runtime), name the state-tree leaves
-of accounts so storage can keep the tree layout, and restore from storage with that layout.
+the runtime architect) plus `SequencerExecutor`'s methods: run a group of queued
+transactions in one call (one kernel run for the real runtime), run an L1-forced one, name
+the state-tree leaves of accounts so storage can keep the tree layout, and restore from
+storage with that layout.
 Production wiring uses `heliostat.node.runtime_executor.RuntimeExecutor`; tests of the
 executor interface may use `heliostat.testing.litesvm_executor`. See docs/node.md,
 "Executor".
@@ -21,6 +22,7 @@ from solders.transaction import VersionedTransaction
 from heliostat.runtime.interface import (
     BlockContext,
     ExecutionOutcome,
+    ForcedTransaction,
     TransactionError,
     TransactionErrorJson,
     TransactionExecutor,
@@ -29,6 +31,7 @@ from heliostat.runtime.interface import (
 __all__ = [
     "BlockContext",
     "ExecutionOutcome",
+    "ForcedTransaction",
     "GroupItem",
     "SequencerExecutor",
     "StoredAccount",
@@ -48,6 +51,13 @@ class SequencerExecutor(TransactionExecutor, Protocol):
 
     def execute_many(self, items: Sequence[GroupItem]) -> list[ExecutionOutcome]:
         """Execute items in order, exactly as consecutive `execute` calls would."""
+        ...
+
+    def execute_forced(self, forced: ForcedTransaction) -> ExecutionOutcome:
+        """Run an L1-forced transaction as a batch's kernel run does; keep it if included.
+
+        Its blockhash must be FORCED_BLOCKHASH; unparseable bytes are not included.
+        """
         ...
 
     def leaf_indices(self, keys: Iterable[bytes]) -> list[tuple[bytes, int]]:

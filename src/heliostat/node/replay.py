@@ -22,7 +22,7 @@ from heliostat.node.errors import StorageError
 from heliostat.node.execution import BlockContext, ExecutionOutcome, SequencerExecutor
 from heliostat.node.sequencer import receipts
 from heliostat.node.sequencer.chain import MAX_PROCESSING_AGE
-from heliostat.node.sequencer.entries import Deposit
+from heliostat.node.sequencer.entries import Deposit, decode_forced
 from heliostat.node.storage.interface import EntryKind, EntryRecord, NodeStorage
 
 
@@ -81,7 +81,8 @@ def replay(storage: NodeStorage, executor: SequencerExecutor) -> ReplayResult:
                 fee, units, logs, ret = entry.fee, entry.compute_units, entry.logs, None
             else:
                 outcome = outcomes[entry.seq]
-                if not outcome.included:
+                # a forced transaction is stored whatever it did; an L2 one only if included
+                if not outcome.included and entry.kind is EntryKind.TRANSACTION:
                     raise ReplayMismatchError(entry.seq, "inclusion", True, False)
                 err = outcome.err
                 stored = None if entry.err is None else json.loads(entry.err)
@@ -140,6 +141,9 @@ def _execute_block(
             flush()
             deposit = Deposit.decode(entry.payload)
             executor.credit(deposit.recipient, deposit.lamports)
+        elif entry.kind is EntryKind.FORCED:
+            flush()
+            outcomes[entry.seq] = executor.execute_forced(decode_forced(entry.payload))
         else:
             run.append(entry)
     flush()

@@ -24,7 +24,13 @@ from solders.signature import Signature
 from solders.transaction import VersionedTransaction
 
 from heliostat.node.errors import StorageError
-from heliostat.node.execution import BlockContext, ExecutionOutcome, GroupItem, StoredAccount
+from heliostat.node.execution import (
+    BlockContext,
+    ExecutionOutcome,
+    ForcedTransaction,
+    GroupItem,
+    StoredAccount,
+)
 from heliostat.runtime.executor import PendingStateExecutor
 from heliostat.runtime.interface import AccountSource
 from heliostat.runtime.runtime import Runtime
@@ -93,6 +99,10 @@ class RuntimeExecutor:
                 outcomes.append(outcome)
         self.pending.restore(written.changes.items())
         return outcomes
+
+    def execute_forced(self, forced: ForcedTransaction) -> ExecutionOutcome:
+        """Run an L1-forced transaction against pending state (see `SequencerExecutor`)."""
+        return self.pending.execute_forced(forced)
 
     def simulate(self, tx: VersionedTransaction, *, verify_signatures: bool) -> ExecutionOutcome:
         """Run ``tx`` against pending state and discard its effects."""

@@ -20,7 +20,7 @@ from solders.transaction import VersionedTransaction
 
 from heliostat.runtime import state_witness
 from heliostat.runtime.genesis import SYSTEM_PROGRAM_ID
-from heliostat.runtime.interface import BlockContext, ExecutionOutcome
+from heliostat.runtime.interface import BlockContext, ExecutionOutcome, ForcedTransaction
 from heliostat.runtime.runtime import Runtime
 from heliostat.runtime.state_tree import AccountValue, StateTree
 
@@ -80,6 +80,14 @@ class PendingStateExecutor:
         outcome = self._run(tx, True)
         if require_success and not outcome.succeeded:
             return _not_included(outcome)
+        if outcome.included:
+            self._apply(outcome.changed_accounts)
+            self._processed.add(outcome.signature)
+        return outcome
+
+    def execute_forced(self, forced: ForcedTransaction) -> ExecutionOutcome:
+        """Run an L1-forced transaction against pending state; keep its effects if included."""
+        outcome = self.runtime.execute_forced(forced, self.state, self._block)
         if outcome.included:
             self._apply(outcome.changed_accounts)
             self._processed.add(outcome.signature)

@@ -17,6 +17,7 @@ VersionedTransaction) are used at this boundary because every Solana client spea
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -204,9 +205,18 @@ class Deposit:
     lamports: int
 
 
+# The recent blockhash a forced transaction must carry: no block has it, so an L2
+# transaction cannot be replayed through L1 and a forced one cannot run as an L2 transaction
+# (L1 queues each forced signature once). c/runtime/transaction.c holds the same bytes.
+FORCED_BLOCKHASH = Hash(hashlib.sha256(b"heliostat/forced-transaction").digest())
+
+
 @dataclass(frozen=True, slots=True)
 class ForcedTransaction:
-    """An L2 transaction queued on L1 (forced inclusion); runs before the L2 transactions."""
+    """An L2 transaction queued on L1 (forced inclusion); runs before the L2 transactions.
+
+    Its recent blockhash must be `FORCED_BLOCKHASH` (else `BlockhashNotFound`, no fee).
+    """
 
     l1_index: int
     transaction: bytes  # wire bytes, exactly as queued

@@ -164,6 +164,28 @@ class Runtime:
         run = self.run(kin)
         return self._outcomes(txs, run, state)
 
+    def execute_forced(
+        self, forced: ForcedTransaction, state: AccountSource, block: BlockContext
+    ) -> ExecutionOutcome:
+        """Run an L1-forced transaction as a batch's priority operation in ``block`` runs it.
+
+        Its recent blockhash must be FORCED_BLOCKHASH (no blockhash window applies); no
+        signatures count as processed before it (the L1 queue takes each forced one once).
+        """
+        kernel_block = KernelBlock(
+            block.slot, self.config.clock or clock_data(block), self._sorted_hashes(block), []
+        )
+        kin = self.kernel_input(
+            batch_number=0,
+            old_root=ZERO_ROOT,
+            priority=(forced,),
+            blocks=[kernel_block],
+            state=state,
+            verify_signatures=True,
+            processed=[],
+        )
+        return self._outcomes([forced.transaction], self.run(kin), state)[0]
+
     def _sorted_hashes(self, block: BlockContext) -> list[bytes]:
         """Return the block's recent blockhashes, sorted as the kernel wants them.
 

@@ -20,7 +20,14 @@ from solders.transaction import Transaction
 from heliostat.runtime import bridge
 from heliostat.runtime.executor import DictState
 from heliostat.runtime.genesis import SYSTEM_PROGRAM_ID, genesis_accounts
-from heliostat.runtime.interface import BatchInput, Block, BlockContext, Deposit, ForcedTransaction
+from heliostat.runtime.interface import (
+    FORCED_BLOCKHASH,
+    BatchInput,
+    Block,
+    BlockContext,
+    Deposit,
+    ForcedTransaction,
+)
 from heliostat.runtime.kernel_input import KernelBlock, KernelInput
 from heliostat.runtime.runtime import Runtime, clock_data
 from heliostat.runtime.state_tree import StateTree
@@ -56,15 +63,20 @@ class SampleWorld:
         """Return a user's token account."""
         return associated_address(user.pubkey(), self.mint.pubkey())
 
-    def tx(self, payer: Keypair, ixs: list[Instruction], *signers: Keypair) -> bytes:
-        """Return a signed transaction with the world's blockhash."""
+    def tx(
+        self, payer: Keypair, ixs: list[Instruction], *signers: Keypair, forced: bool = False
+    ) -> bytes:
+        """Return a signed transaction with the world's blockhash (FORCED_BLOCKHASH if forced)."""
         message = Message(ixs, payer.pubkey())
-        return bytes(Transaction([payer, *signers], message, self.blockhash))
+        blockhash = FORCED_BLOCKHASH if forced else self.blockhash
+        return bytes(Transaction([payer, *signers], message, blockhash))
 
-    def sol_transfer(self, src: Keypair, dst: Pubkey, lamports: int) -> bytes:
+    def sol_transfer(
+        self, src: Keypair, dst: Pubkey, lamports: int, *, forced: bool = False
+    ) -> bytes:
         """Return a SOL transfer paid and signed by ``src``."""
         params = TransferParams(from_pubkey=src.pubkey(), to_pubkey=dst, lamports=lamports)
-        return self.tx(src, [transfer(params)])
+        return self.tx(src, [transfer(params)], forced=forced)
 
     def spl_transfer(self, src: Keypair, dst: Keypair, amount: int) -> bytes:
         """Return an SPL TransferChecked between two users' token accounts."""
@@ -132,7 +144,7 @@ def sample_batch(
     priority = (
         Deposit(0, deposit_to, 5 * SOL),
         Deposit(1, users[0].pubkey(), 123),
-        ForcedTransaction(2, world.sol_transfer(users[1], users[2].pubkey(), 7)),
+        ForcedTransaction(2, world.sol_transfer(users[1], users[2].pubkey(), 7, forced=True)),
     )
     txs: list[bytes] = [
         world.sol_transfer(users[0], fresh, SOL),

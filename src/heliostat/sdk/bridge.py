@@ -7,19 +7,27 @@ sender's L2 account in a batch, and once L1 has executed that batch the recipien
 with `claimWithdrawal`. Everything the claim needs comes from L1 itself: the batch's
 withdrawals are read back from its `commitBatch` calldata (the data availability), the Merkle
 proof is computed from them (`heliostat.settlement.rollup.withdrawal_proof`).
+
+A user the sequencer ignores forces a transaction through L1: `forced_transaction` signs it
+with FORCED_BLOCKHASH (a forced transaction runs without a blockhash window, so it carries
+that fixed hash instead, and L1 queues each signature once), `force_transaction` queues it;
+the sequencer must run it before the queue's deadline or anyone can switch the rollup to
+escape mode.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
+from solders.instruction import Instruction
 from solders.keypair import Keypair
 from solders.message import Message
 from solders.pubkey import Pubkey
+from solders.signature import Signature
 from solders.transaction import VersionedTransaction
 from web3 import Web3
 from web3.contract import Contract
@@ -28,7 +36,7 @@ from web3.logs import DISCARD
 
 from heliostat.primitives.errors import HeliostatError
 from heliostat.runtime import bridge
-from heliostat.runtime.interface import Withdrawal
+from heliostat.runtime.interface import FORCED_BLOCKHASH, Withdrawal
 from heliostat.sdk.client import HeliostatClient, SoftConfirmation
 from heliostat.settlement import rollup
 
@@ -48,6 +56,16 @@ class DepositReceipt:
     l1_index: int
     recipient: Pubkey
     lamports: int
+    l1_transaction: str
+    block_number: int
+
+
+@dataclass(frozen=True)
+class ForcedReceipt:
+    """A transaction queued on L1 for forced inclusion."""
+
+    l1_index: int
+    signature: Signature
     l1_transaction: str
     block_number: int
 
@@ -104,6 +122,31 @@ def deposit(
     (event,) = contract.events.DepositQueued().process_receipt(receipt, errors=DISCARD)
     return DepositReceipt(
         int(event["args"]["id"]), recipient, int(event["args"]["lamports"]),
+        Web3.to_hex(receipt["transactionHash"]), int(receipt["blockNumber"]),
+    )  # fmt: skip
+
+
+def forced_transaction(
+    payer: Keypair, instructions: Sequence[Instruction], *signers: Keypair
+) -> VersionedTransaction:
+    """Return an L2 transaction signed for forced inclusion (blockhash FORCED_BLOCKHASH)."""
+    message = Message.new_with_blockhash(list(instructions), payer.pubkey(), FORCED_BLOCKHASH)
+    return VersionedTransaction(message, [payer, *signers])
+
+
+def force_transaction(
+    w3: Web3, contract: Contract, signer: LocalAccount, transaction: VersionedTransaction
+) -> ForcedReceipt:
+    """Queue ``transaction`` on L1; the sequencer must run it before the queue's deadline."""
+    if transaction.message.recent_blockhash != FORCED_BLOCKHASH:
+        raise BridgeError(
+            "a forced transaction must carry FORCED_BLOCKHASH as its recent blockhash "
+            "(heliostat.sdk.bridge.forced_transaction signs one); L2 refuses any other"
+        )
+    receipt = _send(w3, signer, contract.functions.forceTransaction(bytes(transaction)))
+    (event,) = contract.events.ForcedTransactionQueued().process_receipt(receipt, errors=DISCARD)
+    return ForcedReceipt(
+        int(event["args"]["id"]), transaction.signatures[0],
         Web3.to_hex(receipt["transactionHash"]), int(receipt["blockNumber"]),
     )  # fmt: skip
 

@@ -38,6 +38,8 @@ from heliostat.node.execution import (
     TransactionErrorJson,
 )
 from heliostat.node.transactions import writable_keys
+from heliostat.runtime.interface import FORCED_BLOCKHASH, ForcedTransaction
+from heliostat.runtime.runtime import first_signature
 from heliostat.svm.instruction_error import InstructionError, InstructionErrorKind
 
 _SYSTEM_PROGRAM = Pubkey.from_string("11111111111111111111111111111111")
@@ -148,6 +150,21 @@ class LiteSvmExecutor:
         """Run `tx`; keep its effects if included (and, with `require_success`, if it succeeds)."""
         if tx.message.recent_blockhash not in self._context.recent_blockhashes:
             return self._refused(tx, "BlockhashNotFound")
+        return self._execute(tx, require_success)
+
+    def execute_forced(self, forced: ForcedTransaction) -> ExecutionOutcome:
+        """Run an L1-forced transaction: FORCED_BLOCKHASH instead of a recent one."""
+        try:
+            tx = VersionedTransaction.from_bytes(forced.transaction)
+        except ValueError:
+            signature = first_signature(forced.transaction)
+            error = TransactionError("SanitizeFailure")
+            return ExecutionOutcome(signature, False, error, (), 0, 0, None, ())
+        if tx.message.recent_blockhash != FORCED_BLOCKHASH:
+            return self._refused(tx, "BlockhashNotFound")
+        return self._execute(tx, False)
+
+    def _execute(self, tx: VersionedTransaction, require_success: bool) -> ExecutionOutcome:
         writable = self._writable(tx)
         if require_success:
             # One execution: simulate, and on success write the post-states back.

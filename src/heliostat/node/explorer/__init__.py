@@ -49,10 +49,12 @@ def _json(data: Any, status: int = 200) -> web.Response:
 
 
 def _entry_json(entry: EntryRecord) -> dict[str, Any]:
-    deposit = entry.kind is EntryKind.DEPOSIT
+    transaction = entry.kind is EntryKind.TRANSACTION  # priority entries have derived ids
     return {
-        "signature": str(Signature.from_bytes(entry.signature)) if not deposit else None,
-        "kind": "deposit" if deposit else "transaction",
+        "signature": str(Signature.from_bytes(entry.signature)) if transaction else None,
+        "kind": {EntryKind.DEPOSIT: "deposit", EntryKind.FORCED: "forced"}.get(
+            entry.kind, "transaction"
+        ),
         "seq": entry.seq,
         "slot": entry.slot,
         "position": entry.position,

@@ -24,6 +24,7 @@ from heliostat.node.prover_service.batch_job import BatchPayload
 from heliostat.node.prover_service.jobs import ProverServiceError
 from heliostat.node.sequencer.chain import MAX_PROCESSING_AGE
 from heliostat.node.sequencer.entries import Deposit as NodeDeposit
+from heliostat.node.sequencer.entries import decode_forced
 from heliostat.node.storage.interface import BatchRecord, EntryKind, NodeStorage
 from heliostat.runtime import state_witness
 from heliostat.runtime.executor import DictState
@@ -96,6 +97,7 @@ def batch_input(
     priority: list[PriorityOperation] = []
     blocks: list[Block] = []
     first_context: BlockContext | None = None
+    forced_context: BlockContext | None = None  # the slot the node ran forced ones in
     seen_transaction = late_deposit = False
     count = 0
     for slot in range(record.first_slot, record.last_slot + 1):
@@ -110,6 +112,10 @@ def batch_input(
                 d = NodeDeposit.decode(entry.payload)
                 priority.append(Deposit(d.l1_index, d.recipient, d.lamports))
                 late_deposit = late_deposit or seen_transaction
+            elif entry.kind is EntryKind.FORCED:
+                priority.append(decode_forced(entry.payload))
+                late_deposit = late_deposit or seen_transaction
+                forced_context = forced_context or context
             else:
                 transactions.append(entry.payload)
                 seen_transaction = True
@@ -117,6 +123,10 @@ def batch_input(
             blocks.append(Block(context, tuple(transactions)))
             count += len(transactions)
         window.append(block.blockhash)
+    if forced_context is not None and (not blocks or blocks[0].context != forced_context):
+        # the kernel runs forced transactions in the first block's context: the node ran
+        # them in their own slot's, so that slot comes first (empty if it holds no more)
+        blocks.insert(0, Block(forced_context, ()))
     if not blocks and first_context is not None:  # deposits only: they run in this context
         blocks.append(Block(first_context, ()))
     return BatchInput(record.number, old_root, tuple(priority), tuple(blocks)), count, late_deposit

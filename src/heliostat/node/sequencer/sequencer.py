@@ -28,6 +28,7 @@ from heliostat.node.errors import AdmissionError, NodeError
 from heliostat.node.execution import (
     BlockContext,
     ExecutionOutcome,
+    ForcedTransaction,
     SequencerExecutor,
     TransactionError,
 )
@@ -42,6 +43,9 @@ from heliostat.node.sequencer.entries import (
     Deposit,
     SequencerConfig,
     TransactionRefusedError,
+    encode_forced,
+    forced_entry_id,
+    priority_index,
 )
 from heliostat.node.sequencer.mempool import Mempool
 from heliostat.node.sequencer.prover_queue import InMemoryProverQueue, ProverQueue
@@ -53,6 +57,7 @@ from heliostat.node.storage.interface import (
     EntryKind,
     NodeStorage,
 )
+from heliostat.runtime.kernel_input import static_keys
 
 log = logging.getLogger("heliostat.node.sequencer")
 # Entries taken from the mempool per step: queued transactions among them run as one group
@@ -64,7 +69,7 @@ GROUP_LIMIT = 64
 class _Waiting:
     tx: VersionedTransaction | None
     wire: bytes
-    deposit: Deposit | None
+    priority: Deposit | ForcedTransaction | None  # an L1 priority operation (tx is None)
     preflight: bool
     waiter: asyncio.Future[Confirmation] | None
 
@@ -132,7 +137,7 @@ class Sequencer:
         first_slot = window[0].slot
         for entry in self.storage.iter_entries(window[0].first_seq if first_slot else 0):
             self._remember_signature(entry.signature, entry.slot)
-        self.next_deposit_index = self._next_deposit_index()
+        self.next_priority_index = self._next_priority_index()
         self.batch_blocks = self.storage.unbatched_blocks()
         last_batch = self.storage.last_batch()
         self.next_batch = 1 if last_batch is None else last_batch.number + 1
@@ -153,9 +158,9 @@ class Sequencer:
         self.recent_signatures[signature] = slot
         self._signature_order.append((slot, signature))
 
-    def _next_deposit_index(self) -> int:
-        found = self.storage.last_entry_of_kind(EntryKind.DEPOSIT)
-        return 0 if found is None else Deposit.decode(found.payload).l1_index + 1
+    def _next_priority_index(self) -> int:
+        found = [self.storage.last_entry_of_kind(k) for k in (EntryKind.DEPOSIT, EntryKind.FORCED)]
+        return max((priority_index(e.payload) + 1 for e in found if e is not None), default=0)
 
     def _begin_slot(self) -> None:
         self.executor.begin_slot(
@@ -258,15 +263,28 @@ class Sequencer:
         return waiter
 
     def submit_deposit(self, deposit: Deposit) -> asyncio.Future[Confirmation]:
-        """Queue an L1 deposit; deposits must arrive in L1 order, without gaps."""
-        if deposit.l1_index != self.next_deposit_index:
+        """Queue an L1 deposit; priority operations must arrive in L1 order, without gaps."""
+        return self._submit_priority(deposit.l1_index, deposit.encode(), deposit)
+
+    def submit_forced(self, forced: ForcedTransaction) -> asyncio.Future[Confirmation]:
+        """Queue a transaction forced through L1 (in L1 order, like deposits).
+
+        It is ordered and stored whatever it does: a forced transaction that fails or is not
+        included still consumes its L1 queue position, as in the proven batch.
+        """
+        return self._submit_priority(forced.l1_index, encode_forced(forced), forced)
+
+    def _submit_priority(
+        self, index: int, payload: bytes, op: Deposit | ForcedTransaction
+    ) -> asyncio.Future[Confirmation]:
+        if index != self.next_priority_index:
             raise NodeError(
-                f"deposit {deposit.l1_index} out of L1 order (expected {self.next_deposit_index})",
+                f"priority operation {index} out of L1 order (expected {self.next_priority_index})",
                 reason="priority_operation_out_of_order",
             )
-        self.next_deposit_index += 1
+        self.next_priority_index += 1
         waiter: asyncio.Future[Confirmation] = asyncio.get_running_loop().create_future()
-        self.mempool.push_priority(_Waiting(None, deposit.encode(), deposit, False, waiter))
+        self.mempool.push_priority(_Waiting(None, payload, op, False, waiter))
         self._work.set()
         return waiter
 
@@ -289,12 +307,15 @@ class Sequencer:
         while taken < limit and (popped := self.mempool.pop()) is not None:
             item = popped[1]
             taken += 1
-            if item.deposit is not None:
+            if item.priority is not None:
                 self._execute_group(group)
                 group, in_group = [], set()
-                self._execute_deposit(item, item.deposit)
+                if isinstance(item.priority, Deposit):
+                    self._execute_deposit(item, item.priority)
+                else:
+                    self._execute_forced(item, item.priority)
                 continue
-            assert item.tx is not None  # internal: a non-deposit always carries its transaction
+            assert item.tx is not None  # internal: a non-priority entry carries its transaction
             signature = bytes(item.tx.signatures[0])
             if signature in in_group:  # decided by the first copy's outcome: run that first
                 self._execute_group(group)
@@ -319,6 +340,36 @@ class Sequencer:
             ((recipient, account),),
             (bytes(recipient),),
             balances,
+            item.waiter,
+        )
+
+    def _execute_forced(self, item: _Waiting, forced: ForcedTransaction) -> None:
+        keys = static_keys(forced.transaction)  # none when the bytes do not parse
+        before = [self.executor.get_account(Pubkey(k)) for k in keys]
+        pre = [0 if a is None else a.lamports for a in before]
+        try:
+            outcome = self.executor.execute_forced(forced)
+        except Exception as exc:  # the L1 order cannot skip it: stop rather than diverge
+            log.exception("executor failed on forced transaction %d", forced.l1_index)
+            self.failure = exc
+            self._running = False
+            if item.waiter is not None and not item.waiter.done():
+                item.waiter.set_exception(
+                    AdmissionError("internal execution error", code=-32603, reason="executor_error")
+                )
+            return
+        if outcome.included:
+            self._remember_signature(bytes(outcome.signature), self.open.slot)
+        changed = {bytes(k): a.lamports for k, a in outcome.changed_accounts}
+        post = [changed.get(k, p) for k, p in zip(keys, pre, strict=True)]
+        self._stage(
+            EntryKind.FORCED,
+            forced_entry_id(forced),
+            item.wire,
+            outcome,
+            outcome.changed_accounts,
+            tuple(keys),
+            struct.pack(f"<{2 * len(keys)}Q", *pre, *post),
             item.waiter,
         )
 

@@ -16,6 +16,7 @@ class EntryKind(IntEnum):
 
     TRANSACTION = 0
     DEPOSIT = 1
+    FORCED = 2  # an L2 transaction forced through the L1 queue (included or not)
 
 
 class BatchStatus(StrEnum):
