@@ -114,6 +114,49 @@ def _session_members(session: int) -> list[int]:
     return members
 
 
+def _start_devnet_process(data: Path) -> tuple[subprocess.Popen[str], str]:
+    """Start devnet_main.py in its own session; return it and its output up to the banner."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen(
+        [sys.executable, str(HERE / "devnet_main.py"), str(data)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+        start_new_session=True,
+    )  # fmt: skip
+    lines: list[str] = []
+    assert process.stdout is not None
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        lines.append(line.rstrip())
+        if line.startswith("Ctrl-C stops it"):
+            break
+    return process, "\n".join(lines)
+
+
+def test_a_killed_devnet_takes_anvil_with_it(tmp_path: Path) -> None:
+    """SIGKILL runs no handler: Linux stops anvil when its parent dies (PR_SET_PDEATHSIG)."""
+    process, text = _start_devnet_process(tmp_path / "devnet")
+    try:
+        assert "Heliostat devnet is running" in text, text
+        l1_port = int(re.search(r"L1 \(anvil\)\s+http://127\.0\.0\.1:(\d+)", text).group(1))
+        assert _port_open(l1_port)
+        process.kill()
+        process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    deadline = time.monotonic() + 15
+    while _port_open(l1_port) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _port_open(l1_port), "anvil outlived a killed devnet"
+    while _session_members(process.pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _session_members(process.pid), "a process of the devnet outlived it"
+
+
 @pytest.mark.parametrize(
     ("sig", "group"),
     [(signal.SIGINT, False), (signal.SIGTERM, False), (signal.SIGINT, True)],
@@ -124,24 +167,8 @@ def test_a_signal_stops_every_process_cleanly(
 ) -> None:
     """As a terminal's Ctrl-C does, the group case signals anvil and the devnet at once."""
     data = tmp_path / "devnet"
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    process = subprocess.Popen(
-        [sys.executable, str(HERE / "devnet_main.py"), str(data)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
-        start_new_session=True,
-    )  # fmt: skip
-    lines: list[str] = []
+    process, text = _start_devnet_process(data)
     try:
-        assert process.stdout is not None
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            line = process.stdout.readline()
-            if not line:
-                break
-            lines.append(line.rstrip())
-            if line.startswith("Ctrl-C stops it"):
-                break
-        text = "\n".join(lines)
         assert "Heliostat devnet is running" in text, text
         l1_port = int(re.search(r"L1 \(anvil\)\s+http://127\.0\.0\.1:(\d+)", text).group(1))
         l2_port = int(re.search(r"L2 JSON-RPC\s+http://127\.0\.0\.1:(\d+)", text).group(1))

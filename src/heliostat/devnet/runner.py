@@ -271,7 +271,10 @@ class Devnet:
         # zkVM verifier is larger than EIP-170's 24 KiB since the Keccak tables joined the
         # machine (docs/devnet.md), so the devnet's chain lifts the code size limit too
         extra.append("--disable-code-size-limit")
-        self.anvil = Anvil(block_gas_limit=1 << 30, tx_gas_cap=False, extra_args=tuple(extra))
+        self.anvil = Anvil(
+            block_gas_limit=1 << 30, tx_gas_cap=False, extra_args=tuple(extra),
+            die_with_parent=True,  # called on the event loop's (main) thread
+        )  # fmt: skip
         self.anvil.start()
 
     def _operator(self) -> LocalAccount:

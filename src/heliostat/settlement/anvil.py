@@ -2,14 +2,19 @@
 
 ``with Anvil() as chain: w3 = chain.web3()`` starts anvil, waits until it answers JSON-RPC,
 and stops it (only the process it started) on exit. The EIP-7825 per-transaction gas cap
-(2^24) is enforced, so anything that runs here fits Ethereum's limits.
+(2^24) is enforced, so anything that runs here fits Ethereum's limits. With
+``die_with_parent`` (the devnet) Linux stops anvil when the thread that started it dies, even
+by SIGKILL, which leaves no exit handler to run.
 """
 
 from __future__ import annotations
 
+import ctypes
 import json
+import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -22,6 +27,12 @@ from heliostat.settlement.toolchain import anvil_path
 
 TX_GAS_CAP = 1 << 24  # EIP-7825
 START_TIMEOUT_S = 30.0
+_PR_SET_PDEATHSIG = 1  # prctl option (linux/prctl.h)
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: ask Linux to SIGTERM it when its parent thread dies."""
+    ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)
 
 
 def free_port() -> int:
@@ -40,9 +51,15 @@ class Anvil:
         block_gas_limit: int = 60_000_000,
         tx_gas_cap: bool = True,
         extra_args: tuple[str, ...] = (),
+        die_with_parent: bool = False,
     ) -> None:
-        """``tx_gas_cap=False`` lifts the EIP-7825 cap (for a proof that needs one big call)."""
+        """``tx_gas_cap=False`` lifts the EIP-7825 cap (for a proof that needs one big call).
+
+        ``die_with_parent``: start it from a thread that lives as long as the process (the
+        main thread), since Linux signals the child when that thread ends.
+        """
         self.port = free_port()
+        self.die_with_parent = die_with_parent and sys.platform == "linux"
         self.block_gas_limit = block_gas_limit
         self.tx_gas_cap = tx_gas_cap
         self.extra_args = extra_args
@@ -68,8 +85,9 @@ class Anvil:
             *self.extra_args,
         ]
         self._process = subprocess.Popen(
-            args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL
-        )
+            args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+            preexec_fn=_die_with_parent if self.die_with_parent else None,
+        )  # fmt: skip
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
