@@ -20,6 +20,7 @@ from typing import Any
 from heliostat.cli.wallet import DEFAULT_URL, CliError, address_of, read_keypair, rpc
 
 LAMPORTS_PER_SOL = 10**9
+WAIT_S = 120  # --wait gives up after this
 
 
 def register(commands: Any) -> None:
@@ -164,13 +165,19 @@ def run_deposit(args: argparse.Namespace) -> int:
     print(f"deposit {receipt.l1_index}: {lamports:,} lamports to {recipient}")
     print(f"L1 transaction {receipt.l1_transaction} (block {receipt.block_number})")
     if args.wait:
-        deadline = time.monotonic() + 120
-        while rpc(url, "getBalance", str(recipient))["value"] < before + lamports:
-            if time.monotonic() > deadline:
-                raise CliError("the deposit did not reach L2 within 120 s (is the node running?)")
-            time.sleep(0.2)
+        _await_balance(url, recipient, before + lamports, "the deposit did not reach L2 within "
+                       f"{WAIT_S} s (is the node running?)")  # fmt: skip
         print(f"credited on L2 after {time.monotonic() - started:.1f} s")
     return 0
+
+
+def _await_balance(url: str, account: Any, at_least: int, failure: str) -> None:
+    """Poll ``account``'s L2 balance until it is ``at_least``; after WAIT_S, fail saying so."""
+    deadline = time.monotonic() + WAIT_S
+    while rpc(url, "getBalance", str(account))["value"] < at_least:
+        if time.monotonic() > deadline:
+            raise CliError(failure)
+        time.sleep(0.2)
 
 
 def run_force(args: argparse.Namespace) -> int:
@@ -196,14 +203,9 @@ def run_force(args: argparse.Namespace) -> int:
     print(f"L2 signature {receipt.signature}")
     print(f"L1 transaction {receipt.l1_transaction} (block {receipt.block_number})")
     if args.wait:
-        deadline = time.monotonic() + 120
-        while rpc(url, "getBalance", str(recipient))["value"] < before + lamports:
-            if time.monotonic() > deadline:
-                raise CliError(
-                    "the transfer did not show on L2 within 120 s: is the node running, can "
-                    "the sender pay it and its fee, and is a new recipient left rent-exempt?"
-                )
-            time.sleep(0.2)
+        _await_balance(url, recipient, before + lamports, f"the transfer did not show on L2 "
+                       f"within {WAIT_S} s: is the node running, can the sender pay it and its "
+                       "fee, and is a new recipient left rent-exempt?")  # fmt: skip
         print(f"ran on L2 after {time.monotonic() - started:.1f} s")
     return 0
 
