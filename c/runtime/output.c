@@ -5,7 +5,11 @@
  */
 #include "rt.h"
 
-#define OUT_MAGIC 0x3254554f54534c48ULL /* "HLSTOUT2" */
+#define OUT_MAGIC 0x3354554f54534c48ULL /* "HLSTOUT3" */
+/* The output starts with keccak256 of its head: L1 keeps exactly that hash for a committed
+ * batch, and a zkVM proof exposes the output's first 32 bytes as public values, so L1 checks
+ * a proof of this run without hashing anything the proof commits to otherwise. */
+#define DIGEST 32
 /* The state diff travels to L1 in chunks of this many bytes (the last one shorter), each in
  * its own transaction; its hash is keccak256 over the chunks' keccak256 hashes, which L1
  * computes from the per-chunk hashes it keeps (docs/settlement.md, "Data availability"). */
@@ -112,7 +116,8 @@ void output_publish(kernel_t *k) {
   }
   uint64_t w_size = k->n_withdrawals * sizeof(withdrawal_t);
   uint64_t head_size = 8 + 8 + 32 + 32 + 32 + 8 + 8 + w_size + 8 + 32 + 32;
-  uint8_t *out = pers_alloc(k, head_size + diff_size);
+  uint8_t *digest = pers_alloc(k, DIGEST + head_size + diff_size);
+  uint8_t *out = digest + DIGEST;
   uint8_t *diff = out + head_size;
   wr64(diff, n_changed);
   uint8_t *p = diff + 8;
@@ -134,5 +139,7 @@ void output_publish(kernel_t *k) {
   wr64(out + 128 + w_size, k->flags);
   params_hash(k, out + 136 + w_size);
   diff_hash(k, diff, diff_size, out + 168 + w_size);
-  heliostat_publish(out, head_size + diff_size);
+  SolBytes head = {out, head_size};
+  sol_keccak256(&head, 1, digest);
+  heliostat_publish(digest, DIGEST + head_size + diff_size);
 }

@@ -99,7 +99,7 @@ class ThreadWorker:
 class MockPoster:
     """Marks a batch's output hash proven in the test-only MockBatchVerifier."""
 
-    def __init__(self, w3: Web3, deployment: Deployment) -> None:
+    def __init__(self, w3: Web3, deployment: Deployment, _signer: object = None) -> None:
         abi = rollup.compile_rollup(with_mocks=True)["MockBatchVerifier"].abi
         self.w3 = w3
         self.mock = w3.eth.contract(address=Web3.to_checksum_address(deployment.batch_verifier),

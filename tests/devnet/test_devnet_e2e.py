@@ -6,10 +6,9 @@
    rollup uses the test-only MockBatchVerifier, told the output hash is proven once the
    checked proof exists, because a zkVM batch proof cannot be verified on chain yet.
 2. `test_demo_flow_with_the_real_l1_verifier`: the same flow with the generated zkVM verifier
-   behind StarkBatchVerifier on L1, as `heliostat devnet` runs. It fails today for exactly one
-   reason — the zkVM statement does not carry the batch's output hash as the limbs
-   StarkBatchVerifier checks (docs/zkvm.md, "Binding a batch proof to L1") — and is marked
-   xfail(strict) on that error only.
+   behind StarkBatchVerifier on L1, as `heliostat devnet` runs: every batch's STARK is
+   verified on chain (over several transactions) against the statement the contract builds
+   from the batch's output hash, and only then does the batch execute and the claim pay.
 """
 
 from __future__ import annotations
@@ -22,7 +21,6 @@ from plumbing import MockPoster
 
 from heliostat.devnet.config import DevnetConfig
 from heliostat.devnet.flow import FlowResult, run_flow
-from heliostat.devnet.l1 import ProofNotBindableError
 from heliostat.devnet.runner import Devnet
 
 pytestmark = pytest.mark.slow  # proves SOL transfers with their ed25519 checks (~1.5 min each)
@@ -67,12 +65,6 @@ def test_real_proofs_flow_to_l1_finality(tmp_path: Path) -> None:
     assert all("verified" in line and " 0 proof bytes" not in line for line in proved)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ProofNotBindableError,
-    reason="the zkVM does not bind a batch proof to its output hash yet (StarkBatchVerifier "
-    "expects the hash's limbs as public values)",
-)
 def test_demo_flow_with_the_real_l1_verifier(tmp_path: Path) -> None:
     lines: list[str] = []
     devnet = Devnet(

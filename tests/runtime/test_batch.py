@@ -11,7 +11,7 @@ from heliostat.runtime.bridge import BRIDGE_VAULT
 from heliostat.runtime.errors import ProvingUnavailableError
 from heliostat.runtime.hashing import keccak256
 from heliostat.runtime.interface import BatchInput, Block, BlockContext, Deposit, ForcedTransaction
-from heliostat.runtime.kernel_output import decode_public_output
+from heliostat.runtime.kernel_output import decode_public_output, output_head
 from heliostat.runtime.runtime import Runtime
 from heliostat.runtime.sample_batch import SOL, keypair, sample_batch, sample_world
 
@@ -87,8 +87,8 @@ def test_withdrawal(result, world) -> None:
 def test_tampered_output_is_detected(result) -> None:
     out = result.public_output
     encoded = bytearray(out.encoded)
-    diff_start = 8 + 8 + 3 * 32 + 8 + 8 + 64 * len(out.withdrawals) + 32
-    encoded[diff_start + 8 + 64] ^= 1  # the first changed account's lamports
+    diff_start = output_head(out.encoded).diff_start
+    encoded[diff_start + 8 + 8 + 64] ^= 1  # the first changed account's lamports
     from heliostat.runtime.errors import KernelOutputError
 
     with pytest.raises(KernelOutputError, match="state diff hash"):

@@ -1,4 +1,5 @@
-"""The public output's head: the kernel's flags and parameters hash, and the chunked diff hash.
+"""The public output's head: its digest published first, the kernel's flags and parameters
+hash, and the chunked diff hash.
 
 The kernel publishes its input's flags and keccak256 of its fee, rent and sysvar parameters;
 `check_kernel_mode` (verify_batch's check) accepts the production values and refuses
@@ -20,6 +21,7 @@ from heliostat.runtime.hashing import keccak256
 from heliostat.runtime.interface import BatchInput, BatchPublicOutput, Block, BlockContext
 from heliostat.runtime.kernel_output import (
     DIFF_CHUNK_BYTES,
+    DIGEST_BYTES,
     KERNEL_FLAG_VERIFY_SIGNATURES,
     decode_public_output,
     output_head,
@@ -46,9 +48,21 @@ def test_the_head_shows_flags_and_production_parameters() -> None:
     head = output_head(output.encoded)
     assert head.kernel_flags == KERNEL_FLAG_VERIFY_SIGNATURES  # no state tree here
     assert head.params_hash == production_params_hash()
-    assert head.head_size == 200 + 64 * len(output.withdrawals)
-    assert output.encoded[head.head_size - 32 : head.head_size] == output.state_diff_hash
+    assert head.diff_start == DIGEST_BYTES + 200 + 64 * len(output.withdrawals)
+    assert output.encoded[head.diff_start - 32 : head.diff_start] == output.state_diff_hash
+    # the first 32 bytes: keccak256 of the head, L1's output hash for this batch
+    assert output.encoded[:DIGEST_BYTES] == keccak256(head.head(output.encoded))
     check_kernel_mode(output)  # production: accepted
+
+
+def test_a_digest_that_is_not_the_heads_hash_is_refused() -> None:
+    world = sample_world()
+    output = Runtime().execute_batch(sample_batch(world), world.state).public_output
+    for at in (0, 31, DIGEST_BYTES + 9):  # the digest itself, or a head byte under it
+        encoded = bytearray(output.encoded)
+        encoded[at] ^= 1
+        with pytest.raises(KernelOutputError, match="digest"):
+            decode_public_output(bytes(encoded))
 
 
 def test_signature_checks_off_are_refused_unless_test_mode_is_allowed() -> None:
@@ -76,7 +90,7 @@ def test_another_fee_changes_the_parameters_hash_and_is_refused() -> None:
 def test_a_tampered_flags_word_is_refused() -> None:
     world = sample_world()
     output = Runtime().execute_batch(sample_batch(world), world.state).public_output
-    at = output_head(output.encoded).head_size - 72
+    at = output_head(output.encoded).diff_start - 72
     encoded = bytearray(output.encoded)
     encoded[at] |= 4  # an unknown flag
     with pytest.raises(BatchVerificationError) as err:
@@ -100,13 +114,13 @@ def _large_diff_output() -> BatchPublicOutput:
 def test_a_diff_of_three_chunks_is_hashed_chunk_by_chunk_by_the_kernel() -> None:
     output = _large_diff_output()  # the decoder already checked the kernel's diff hash
     head = output_head(output.encoded)
-    diff = output.encoded[head.head_size :]
+    diff = output.encoded[head.diff_start :]
     assert 2 * DIFF_CHUNK_BYTES < len(diff) <= 3 * DIFF_CHUNK_BYTES
     chunks = [diff[i : i + DIFF_CHUNK_BYTES] for i in range(0, len(diff), DIFF_CHUNK_BYTES)]
     assert output.state_diff_hash == keccak256(b"".join(keccak256(c) for c in chunks))
     assert output.state_diff_hash != keccak256(diff)  # not the plain hash of the diff
     # a diff byte changed: the decoder refuses the output
     encoded = bytearray(output.encoded)
-    encoded[head.head_size + DIFF_CHUNK_BYTES + 5] ^= 1
+    encoded[head.diff_start + DIFF_CHUNK_BYTES + 5] ^= 1
     with pytest.raises(KernelOutputError, match="state diff hash"):
         decode_public_output(bytes(encoded))

@@ -17,8 +17,10 @@ import pytest
 
 from heliostat.runtime import bridge, state_witness
 from heliostat.runtime.errors import ProvingUnavailableError
+from heliostat.runtime.hashing import keccak256
 from heliostat.runtime.interface import BatchInput, BatchProof, Block, BlockContext, Deposit
 from heliostat.runtime.kernel_output import (
+    DIGEST_BYTES,
     KERNEL_FLAG_STATE_TREE,
     KERNEL_FLAG_VERIFY_SIGNATURES,
     decode_public_output,
@@ -129,7 +131,8 @@ def test_tampered_input_facts_are_rejected() -> None:
 def test_another_public_output_is_rejected() -> None:
     proof = _proof()
     encoded = bytearray(proof.public_output.encoded)
-    encoded[8] ^= 1  # the batch number
+    encoded[DIGEST_BYTES + 8] ^= 1  # the batch number, and the digest of the changed head
+    encoded[:DIGEST_BYTES] = keccak256(output_head(bytes(encoded)).head(bytes(encoded)))
     other = decode_public_output(bytes(encoded))
     with pytest.raises(BatchVerificationError, match="another public output"):
         verify_batch(proof, other, CONFIG, allow_test_mode=True)

@@ -18,9 +18,11 @@ from web3 import Web3
 from web3.exceptions import ContractLogicError
 
 from heliostat.runtime.genesis import SYSTEM_PROGRAM_ID
+from heliostat.runtime.hashing import keccak256
 from heliostat.runtime.interface import BatchInput, Block, BlockContext
 from heliostat.runtime.kernel_output import (
     DIFF_CHUNK_BYTES,
+    DIGEST_BYTES,
     KERNEL_FLAG_STATE_TREE,
     decode_public_output,
     output_head,
@@ -129,7 +131,9 @@ def test_an_output_with_signature_checks_off_is_not_committed(w3: Web3, deployed
     output = _large_diff_batch(verify_signatures=False)
     number = int(contract.functions.totalCommitted().call()) + 1
     encoded = bytearray(output.encoded)
-    encoded[8:16] = number.to_bytes(8, "little")  # the next batch, as a prover would claim
+    # the next batch, as a prover would claim (and the digest of that head)
+    encoded[DIGEST_BYTES + 8 : DIGEST_BYTES + 16] = number.to_bytes(8, "little")
+    encoded[:DIGEST_BYTES] = keccak256(output_head(bytes(encoded)).head(bytes(encoded)))
     assert output_head(output.encoded).kernel_flags == KERNEL_FLAG_STATE_TREE  # no signatures
     output = decode_public_output(bytes(encoded))
     sender = L1Sender(w3, signer)

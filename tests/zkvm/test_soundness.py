@@ -249,6 +249,50 @@ def test_forged_published_output() -> None:
     _assert_rejected(trace)
 
 
+def test_forged_output_prefix() -> None:
+    # the statement shows other first bytes than the output table's words 0-3 hold
+    ex = _publishing_run()
+    trace = generate(ex)
+    prefix = bytearray(trace.public_values.output_prefix)
+    assert len(prefix) == 32  # a 33-byte output shows its first 32 bytes
+    prefix[9] ^= 1
+    trace.public_values = dataclasses.replace(trace.public_values, output_prefix=bytes(prefix))
+    _assert_rejected(trace)
+
+
+def test_output_prefix_sent_by_a_padding_row() -> None:
+    # word 1's real row stops sending its value; a padding row claims to be word 1 with the
+    # forged value the statement shows (only real rows, whose words are unique, may send)
+    from heliostat.zkvm.output_chip import OUTPUT
+
+    ex = _publishing_run()
+    trace = generate(ex)
+    table = _pad(trace.tables["output"])  # 5 real rows (33 bytes), padded to 8
+    t = table.astype(np.int64)
+    pad = trace.rows["output"]
+    forged = bytearray(trace.public_values.output_prefix)
+    forged[8] ^= 0x80  # word 1, first byte
+    t[1, OUTPUT.index("prefix")] = 0
+    t[pad, OUTPUT.index("prefix")] = 1
+    t[pad, OUTPUT.index("word")] = 1
+    v = OUTPUT.span("v")
+    t[pad, v] = [int.from_bytes(forged[8 + 2 * k : 10 + 2 * k], "little") for k in range(4)]
+    trace.traces[table_names().index("output")] = t.astype(table.dtype)
+    trace.public_values = dataclasses.replace(trace.public_values, output_prefix=bytes(forged))
+    _assert_rejected(trace)
+
+
+def test_the_prefix_is_part_of_every_statement_with_one() -> None:
+    # a verifier that leaves the prefix out of a 33-byte output's statement is told why
+    ex = _publishing_run()
+    trace = generate(ex)
+    bundle = prove_trace(trace, CONFIG)
+    with pytest.raises(PublicValuesError, match="first 32"):
+        verify(bundle.proof.to_bytes(), dataclasses.replace(bundle.public_values,
+               output_prefix=b""), CONFIG)  # fmt: skip
+    verify(bundle.proof.to_bytes(), bundle.public_values, CONFIG)
+
+
 def test_published_bytes_that_memory_never_held() -> None:
     # the run's record of what the last publish read is replaced: the copy writes the forged
     # bytes to the output and the statement commits to them, but memory held other bytes

@@ -17,7 +17,7 @@ import {PriorityQueue} from "./PriorityQueue.sol";
 /// larger, as chunks posted beforehand with postDiffChunk, each in its own transaction; the
 /// output's diff hash is keccak256 over the chunks' keccak256 hashes, which L1 keeps.
 contract HeliostatRollup is PriorityQueue {
-    bytes8 internal constant OUTPUT_MAGIC = "HLSTOUT2";
+    bytes8 internal constant OUTPUT_MAGIC = "HLSTOUT3";
     /// @notice A state diff is hashed, and posted, in chunks of this many bytes (the last one
     /// shorter): a chunk and its call fit one L1 transaction (c/runtime/output.c DIFF_CHUNK).
     uint256 public constant DIFF_CHUNK_BYTES = 96 * 1024;

@@ -7,9 +7,11 @@ the sequencer and operator roles. The result (`Deployment`) is saved as JSON in 
 directory so a restart reuses it.
 
 Before `proveBatch`, a batch's STARK must be on record in the verifier contract:
-`StarkProofPoster.post` verifies it there (one call; the devnet's anvil lifts EIP-7825's cap,
-as docs/settlement.md explains for zkVM proofs) with the public values `StarkBatchVerifier`
-derives from the batch's output hash.
+`StarkProofPoster.post` verifies it there, section by section over a few transactions, with
+the statement `StarkBatchVerifier` derives from the batch's output hash and the proof's facts,
+which it returns as `proveBatch`'s proof argument. The devnet's anvil lifts EIP-7825's gas cap
+and takes transactions larger than Ethereum's 128 KB: a zkVM proof's statement phase and its
+header do not fit those limits yet (docs/settlement.md, "Known gaps").
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from web3.contract import Contract
 
@@ -30,7 +33,8 @@ from heliostat.settlement.errors import ChainError, SettlementError
 # Oldest unprocessed priority operation's deadline before escape mode (a day, as a devnet
 # should never fall into escape mode while it runs).
 PRIORITY_DEADLINE_S = 86_400
-VERIFIER_CALL_GAS = 1 << 29  # a zkVM proof verified in one call (no EIP-7825 cap on the devnet)
+VERIFIER_CALL_GAS = 1 << 29  # no EIP-7825 cap on the devnet: the zkVM statement phase needs more
+VERIFIER_STEP_BYTES = 900_000  # proof bytes per verification transaction (anvil: 2 MiB requests)
 
 
 class DeploymentError(SettlementError):
@@ -102,7 +106,12 @@ def deploy_rollup(
         progress("generating and compiling the zkVM STARK verifier (cached after the first run)")
         stark_contract = _deploy_stark_verifier(w3, config, operator)
         stark, stark_abi = stark_contract.address, tuple(stark_contract.abi)
-        batch_verifier = rollup.deploy(w3, artifacts["StarkBatchVerifier"], stark, sender=operator)
+        from heliostat.settlement.batch_verifier import constructor_args
+
+        template, positions = constructor_args()
+        batch_verifier = rollup.deploy(
+            w3, artifacts["StarkBatchVerifier"], stark, template, positions, sender=operator
+        )
     elif verifier == "mock":
         batch_verifier = rollup.deploy(w3, artifacts["MockBatchVerifier"], sender=operator)
     else:
@@ -140,12 +149,15 @@ def _deploy_stark_verifier(w3: Web3, config: str, operator: str) -> Contract:
 
     vk = zkvm_verifying_key(get_config(config))
     generated = generate_verifier(vk, "ZkvmVerifier")
-    onchain = OnChainVerifier.deploy(w3, generated, sender=operator, call_gas=VERIFIER_CALL_GAS)
+    onchain = OnChainVerifier.deploy(
+        w3, generated, sender=operator, call_gas=VERIFIER_CALL_GAS,
+        max_calldata=2 * VERIFIER_STEP_BYTES,
+    )  # fmt: skip
     return onchain.contract
 
 
 class ProofNotBindableError(SettlementError):
-    """A batch proof whose statement is not what the on-chain batch verifier checks."""
+    """A batch proof L1 cannot accept: another statement, too large, or rejected on chain."""
 
     reason = "proof_not_bindable"
 
@@ -159,16 +171,15 @@ class ProofPoster(Protocol):
 
 
 class StarkProofPoster:
-    """Records a batch's STARK in the generated verifier, then `proveBatch` takes no bytes.
+    """Records a batch's STARK in the generated verifier; returns the facts `proveBatch` takes.
 
-    `StarkBatchVerifier` accepts a batch whose output hash, as sixteen 16-bit limbs, are the
-    public values of a STARK the verifier recorded. The zkVM's statement for the batch
-    (`heliostat.runtime.proving.statement`) must therefore be exactly those limbs; until the
-    zkVM exposes the output hash that way (docs/zkvm.md, "Binding a batch proof to L1") a
-    real batch proof cannot be put on chain, and `post` raises ProofNotBindableError saying so.
+    `StarkBatchVerifier` builds the zkVM statement of a batch from its output hash (the
+    kernel publishes keccak256 of its head first, the proof shows those 32 bytes) and the
+    proof's facts; `post` checks that statement equals the Python verifier's
+    (`heliostat.runtime.proving.statement`) before paying for the on-chain verification.
     """
 
-    def __init__(self, w3: Web3, deployment: Deployment) -> None:
+    def __init__(self, w3: Web3, deployment: Deployment, signer: LocalAccount) -> None:
         from heliostat.settlement.stark_verifier import OnChainVerifier
 
         artifacts = rollup.compile_rollup()
@@ -181,25 +192,35 @@ class StarkProofPoster:
             abi=list(deployment.stark_abi),
         )
         self.onchain = OnChainVerifier(
-            w3, stark, Web3.to_checksum_address(deployment.operator), call_gas=VERIFIER_CALL_GAS
-        )
+            w3, stark, signer.address, call_gas=VERIFIER_CALL_GAS,
+            max_calldata=2 * VERIFIER_STEP_BYTES, signer=signer,
+        )  # fmt: skip
 
     def post(self, number: int, output: BatchPublicOutput, proof: bytes) -> bytes:
         """Verify the STARK on chain (recorded as a fact), unless it is already recorded."""
-        from heliostat.runtime.proving import decode_proof, statement
+        from eth_abi.abi import decode
 
-        expected = [
-            int(v)
-            for v in self.batch_verifier.functions.publicsOf(rollup.output_hash(output)).call()
-        ]
+        from heliostat.runtime.proving import decode_proof, statement
+        from heliostat.settlement.batch_verifier import FACTS_TYPE, facts_bytes
+
         facts, stark_proof = decode_proof(proof)
         publics = [int(v) for v in statement(facts, output.encoded).to_fields()]
+        args = facts_bytes(facts, output.encoded)
+        (decoded,) = decode([FACTS_TYPE], args)
+        contract = self.batch_verifier.functions.statementOf(rollup.output_hash(output), decoded)
+        expected = [int(v) for v in contract.call()]
         if publics != expected:
             raise ProofNotBindableError(
-                f"batch {number}: the zkVM proof's {len(publics)} public values are not the "
-                f"{len(expected)} output-hash limbs StarkBatchVerifier checks — the zkVM does "
-                "not bind a batch proof to its output hash yet, so L1 cannot verify it"
+                f"batch {number}: StarkBatchVerifier's statement is not the proof's "
+                f"({sum(a != b for a, b in zip(publics, expected, strict=False))} of "
+                f"{len(publics)} values differ): was the rollup deployed for another kernel?"
             )
         if not self.onchain.is_verified(publics):
-            self.onchain.verify_in_one(stark_proof, publics)
-        return b""
+            try:
+                self.onchain.verify_in_steps(stark_proof, publics, budget=VERIFIER_STEP_BYTES)
+            except ChainError:
+                raise  # the chain or its RPC: the next step tries again
+            except SettlementError as err:  # a verdict or a size: the same every time
+                message = f"batch {number}: L1 does not take its proof: {err}"
+                raise ProofNotBindableError(message) from err
+        return args

@@ -79,7 +79,7 @@ class Devnet:
         verifier: str = "stark",
         workers: Sequence[Worker] | None = None,
         job_kind: str = KIND,
-        poster: Callable[[Web3, Deployment], ProofPoster] | None = None,
+        poster: Callable[[Web3, Deployment, LocalAccount], ProofPoster] | None = None,
         out: Callable[[str], None] = print,
     ) -> None:
         """Set up (nothing starts yet); the keyword arguments are for tests of the plumbing.
@@ -201,7 +201,7 @@ class Devnet:
             BatchSubmitter(sender, contract, bytes.fromhex(self.deployment.genesis_root)),
             L1Watcher(self.w3, contract, confirmations=cfg.confirmations,
                       start_block=self.deployment.deployed_block),
-            self._poster(self.w3, self.deployment),
+            self._poster(self.w3, self.deployment, operator),
             on_priority=self._priority_seen,
             on_progress=self._l1_progress,
             on_error=lambda message: self.out(f"L1: {message}"),

@@ -8,7 +8,8 @@ Layouts (docs/runtime.md; written by c/runtime/output.c), little-endian:
         #changed accounts, account records, length and bytes of pending log events
     account record: key[32], owner[32], lamports, rent epoch, flags (1 executable, 2 data
         omitted: an ELF the witness elided, unchanged), data length, data (padded to 8)
-    public output: the head — "HLSTOUT2", batch number, old root[32], new root[32],
+    public output: keccak256(head)[32] (first, so a zkVM proof's public values can carry it
+        as L1's output hash), then the head — "HLSTOUT3", batch number, old root[32], new root[32],
         priority hash[32], #priority operations, #withdrawals, withdrawals (sender[32],
         recipient[20], 4 zero bytes, lamports), kernel flags (the input's: 1 signatures
         verified, 2 state tree), parameters hash[32] = keccak256(lamports per signature ‖
@@ -16,7 +17,7 @@ Layouts (docs/runtime.md; written by c/runtime/output.c), little-endian:
         diff = #accounts, then per account (sorted by key): its state-tree leaf index (2^64-1
         without a tree), its account record. The diff hash is keccak256 over the keccak256 of
         each DIFF_CHUNK_BYTES-byte chunk of the diff (the last one shorter): L1 keeps one
-        hash per posted chunk. L1's output hash is keccak256 of the head.
+        hash per posted chunk. L1's output hash is keccak256 of the head: the first 32 bytes.
 """
 
 from __future__ import annotations
@@ -33,10 +34,12 @@ from heliostat.runtime.transaction_error import TransactionError
 
 TX_OK, TX_FAILED, TX_REJECTED = 0, 1, 2
 NO_ERROR = 0xFFFFFFFF
-OUTPUT_MAGIC = b"HLSTOUT2"
+OUTPUT_MAGIC = b"HLSTOUT3"
+DIGEST_BYTES = 32  # keccak256 of the head, published before it
 DIFF_CHUNK_BYTES = 96 * 1024  # c/runtime/output.c DIFF_CHUNK: a chunk and its call fit one L1 tx
 KERNEL_FLAG_VERIFY_SIGNATURES, KERNEL_FLAG_STATE_TREE = 1, 2
 _HEAD_FIXED = 8 + 8 + 32 * 3 + 8 + 8 + 8 + 32 + 32  # the head without its withdrawals
+_H = DIGEST_BYTES  # where the head starts
 
 
 def diff_chunks(diff: bytes) -> list[bytes]:
@@ -67,15 +70,19 @@ class OutputHead:
 
     kernel_flags: int
     params_hash: bytes
-    head_size: int  # the diff starts here; L1's output hash is keccak256(encoded[:head_size])
+    diff_start: int  # the head is encoded[DIGEST_BYTES:diff_start], the diff follows
+
+    def head(self, encoded: bytes) -> bytes:
+        """Return the head's bytes: L1's output hash is their keccak256."""
+        return encoded[_H : self.diff_start]
 
 
 def output_head(encoded: bytes) -> OutputHead:
-    """Read the kernel flags, parameters hash and head size of an encoded public output."""
-    if len(encoded) < _HEAD_FIXED or encoded[:8] != OUTPUT_MAGIC:
-        raise KernelOutputError("public output head", expected=_HEAD_FIXED, got=len(encoded))
-    (n_withdrawals,) = struct.unpack_from("<Q", encoded, 120)
-    at = 128 + 64 * n_withdrawals
+    """Read the kernel flags, parameters hash and extent of an encoded public output's head."""
+    if len(encoded) < _H + _HEAD_FIXED or encoded[_H : _H + 8] != OUTPUT_MAGIC:
+        raise KernelOutputError("public output head", expected=_H + _HEAD_FIXED, got=len(encoded))
+    (n_withdrawals,) = struct.unpack_from("<Q", encoded, _H + 120)
+    at = _H + 128 + 64 * n_withdrawals
     if at + 72 > len(encoded):
         raise KernelOutputError("public output head truncated", expected=at + 72, got=len(encoded))
     (flags,) = struct.unpack_from("<Q", encoded, at)
@@ -195,7 +202,10 @@ def decode_receipt(data: bytes) -> Receipt:
 
 def decode_public_output(data: bytes) -> BatchPublicOutput:
     """Decode the published public output."""
+    from heliostat.runtime.hashing import keccak256
+
     r = _Reader(data, "public output")
+    digest = r.take(DIGEST_BYTES)
     if r.take(8) != OUTPUT_MAGIC:
         raise KernelOutputError("public output magic")
     batch_number = r.u64()
@@ -210,6 +220,8 @@ def decode_public_output(data: bytes) -> BatchPublicOutput:
     r.take(32)
     diff_hash = r.take(32)
     diff_start = r.at
+    if keccak256(data[DIGEST_BYTES:diff_start]) != digest:
+        raise KernelOutputError("the published digest is not keccak256 of the head")
     leaves: list[int] = []
     diff, r.at = _accounts(data, diff_start + 8, r.u64(), set(), leaves)
     r.done()

@@ -49,7 +49,7 @@ from heliostat.zkvm.errors import (
 )
 from heliostat.zkvm.kernel_execution import PROOF_KERNEL_BUDGET, kernel_execution, unproven_syscalls
 from heliostat.zkvm.program_chip import ImageInfo
-from heliostat.zkvm.public_values import PublicValues
+from heliostat.zkvm.public_values import PublicValues, prefix_of
 from heliostat.zkvm.status import Status
 from heliostat.zkvm.verifier import verify
 
@@ -162,6 +162,7 @@ def statement(facts: InputFacts, published: bytes) -> PublicValues:
         output_hash=output_hash,
         output_depth=output_depth,
         output_len=len(published),
+        output_prefix=prefix_of(published),  # keccak256 of the head: L1's output hash
         input_read_only=True,
     )
 

@@ -119,7 +119,7 @@ def genesis(root: bytes) -> StoredBatch:
 
 def state_diff_bytes(output: BatchPublicOutput) -> bytes:
     """Return the encoded state diff: the public output's bytes after the diff hash."""
-    return output.encoded[output_head(output.encoded).head_size :]
+    return output.encoded[output_head(output.encoded).diff_start :]
 
 
 def state_diff_chunks(output: BatchPublicOutput) -> list[bytes]:
@@ -162,7 +162,7 @@ def commit_input(
     chunks' hashes, which must have been posted (``post_chunk_calls``).
     """
     head = output_head(output.encoded)
-    diff = output.encoded[head.head_size :]
+    diff = output.encoded[head.diff_start :]
     if chunked is None:
         chunked = len(diff) > DIFF_CHUNK_BYTES
     hashes = [keccak256(chunk) for chunk in diff_chunks(diff)] if chunked else []
@@ -182,9 +182,10 @@ def commit_input(
 def output_hash(output: BatchPublicOutput) -> bytes:
     """Return what a batch proof attests: keccak256 of the public output's head.
 
-    The head ends with the state diff's hash, which binds the diff that follows it.
+    The head ends with the state diff's hash, which binds the diff that follows it. The kernel
+    publishes the same hash first (the decoder checks it), and the zkVM proof exposes it.
     """
-    return keccak256(output.encoded[: output_head(output.encoded).head_size])
+    return keccak256(output_head(output.encoded).head(output.encoded))
 
 
 def withdrawal_leaf(index: int, w: Withdrawal) -> bytes:

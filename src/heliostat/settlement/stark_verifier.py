@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from eth_abi.abi import decode as abi_decode
+from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from web3.contract import Contract
 from web3.exceptions import ContractLogicError
@@ -123,13 +124,24 @@ class OnChainVerifier:
     """A deployed verifier and a funded sender."""
 
     def __init__(
-        self, w3: Web3, contract: Contract, sender: str, *, call_gas: int = TX_GAS_CAP
+        self,
+        w3: Web3,
+        contract: Contract,
+        sender: str,
+        *,
+        call_gas: int = TX_GAS_CAP,
+        max_calldata: int = MAX_TX_CALLDATA,
+        signer: LocalAccount | None = None,
     ) -> None:
+        """``signer`` signs the transactions (else ``sender`` must be unlocked on the node)."""
         self.w3 = w3
         self.contract = contract
-        self.sender = sender
-        # gas of a verifyProof call: EIP-7825's cap unless the chain lifts it (big machines)
+        self.sender = sender if signer is None else signer.address
+        self.signer = signer
+        # gas and calldata of a call or transaction: Ethereum's limits unless the chain lifts
+        # them (a devnet verifying proofs of big machines)
         self.call_gas = call_gas
+        self.max_calldata = max_calldata
 
     @classmethod
     def deploy(
@@ -140,6 +152,7 @@ class OnChainVerifier:
         sender: str | None = None,
         phases: tuple[str, str] | None = None,
         call_gas: int = TX_GAS_CAP,
+        max_calldata: int = MAX_TX_CALLDATA,
     ) -> OnChainVerifier:
         """Compile and deploy; reuse deployed (query, statement) phase contracts if given."""
         artifacts = compile_verifier(generated)
@@ -153,7 +166,7 @@ class OnChainVerifier:
         address = _deploy(w3, artifacts[generated.verifier], account, [*phases, evaluators])
         abi = artifacts[generated.verifier].abi
         contract = w3.eth.contract(address=Web3.to_checksum_address(address), abi=abi)
-        return cls(w3, contract, account, call_gas=call_gas)
+        return cls(w3, contract, account, call_gas=call_gas, max_calldata=max_calldata)
 
     @property
     def phases(self) -> tuple[str, str]:
@@ -218,16 +231,23 @@ class OnChainVerifier:
     def _send(self, fn: Any, step: str, label: str) -> TxReport:
         data = fn._encode_transaction_data()
         size = len(bytes.fromhex(data.removeprefix("0x")))
-        if size > MAX_TX_CALLDATA:
+        if size > self.max_calldata:
             raise SettlementError(
-                f"{step} carries {size} bytes of calldata, more than {MAX_TX_CALLDATA}",
+                f"{step} carries {size} bytes of calldata, more than {self.max_calldata}",
                 reason="calldata_too_large",
             )
         try:
-            gas = fn.estimate_gas({"from": self.sender, "gas": TX_GAS_CAP})
+            gas = fn.estimate_gas({"from": self.sender, "gas": self.call_gas})
         except ContractLogicError as err:
             raise _rejection(err, step) from err
-        tx_hash = fn.transact({"from": self.sender, "gas": min(TX_GAS_CAP, gas + gas // 10)})
+        params = {"from": self.sender, "gas": min(self.call_gas, gas + gas // 10)}
+        if self.signer is None:
+            tx_hash = fn.transact(params)
+        else:
+            nonce = self.w3.eth.get_transaction_count(self.signer.address, "pending")
+            tx = fn.build_transaction({**params, "nonce": nonce})
+            signed = self.signer.sign_transaction(tx)
+            tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
         receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash)
         if receipt["status"] != 1:
             raise ChainError(f"{step} reverted after a successful estimate")

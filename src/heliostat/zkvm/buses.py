@@ -37,6 +37,7 @@ class Bus(enum.IntEnum):
     COPY_DONE = 20  # (ts, t_end): a copy's last word is done
     OUTPUT_DATA = 21  # (addr, v0, v1, v2, v3): final value of a word of the public output
     IMAGE = 22  # (image, entry_pc, text_start, text_len, ro_last, ro_tail): a public image
+    OUTPUT_PREFIX = 29  # (word, v0, v1, v2, v3): output words 0–3, exposed as public values
     # sol_keccak256 (zkvm-batch; ids 30+ so that kernel-switch buses can take 23–29)
     KECCAK = 30  # (input limbs[100], output limbs[100]): one Keccak-f[1600] permutation
     KECCAK_SLICE = 31  # (ts, slices word, count, i, pos, cost, t): the next slice to absorb
@@ -67,6 +68,7 @@ ARITY = {
     Bus.COPY_DONE: 2,
     Bus.OUTPUT_DATA: 5,
     Bus.IMAGE: 6,
+    Bus.OUTPUT_PREFIX: 5,
     Bus.KECCAK: 200,
     Bus.KECCAK_SLICE: 7,
     Bus.KECCAK_ABSORB: 104,
@@ -105,6 +107,7 @@ REGION_OUTPUT = 5
 OUTPUT_VADDR = REGION_OUTPUT << 32
 OUTPUT_CURSOR = 16
 MAX_OUTPUT = 1 << 19  # bytes
+OUTPUT_PREFIX_WORDS = 4  # the output's first 32 bytes are public values (when it has them)
 # the sol_keccak256 sponge buffer (keccak_sponge.py): region 6, zero-initialised, written only
 # by the sponge; a call at timestamp ts owns words ts .. ts + 17·blocks + 3
 REGION_KECCAK = 6

@@ -16,7 +16,14 @@ from heliostat.zkvm import public_values as pv
 from heliostat.zkvm.alu_chip import AluChip
 from heliostat.zkvm.bitwise_chip import BitwiseChip
 from heliostat.zkvm.branch_chip import BranchChip
-from heliostat.zkvm.buses import HALT_BASE, NUM_REGISTERS, OUTPUT_CURSOR, TS_START, Bus
+from heliostat.zkvm.buses import (
+    HALT_BASE,
+    NUM_REGISTERS,
+    OUTPUT_CURSOR,
+    OUTPUT_PREFIX_WORDS,
+    TS_START,
+    Bus,
+)
 from heliostat.zkvm.call_chip import CallChip, FrameBoundaryChip
 from heliostat.zkvm.chip import InstructionChip
 from heliostat.zkvm.divmod_chip import DivModChip
@@ -106,6 +113,14 @@ def public_interactions() -> list[Interaction]:
     out.append(Interaction.send(Bus.REG_INIT, [cursor, 0, 0, 0, 0], 1, "output length 0"))
     length: list[Expr | int] = [p["output_len_0"], p["output_len_1"], 0, 0]
     out.append(Interaction.receive(Bus.OUTPUT, [cursor, *length], 1, "output length"))
+    # the output's first words in the clear (when it has them): the output table's rows
+    for w in range(OUTPUT_PREFIX_WORDS):
+        value = [p[f"out_prefix_{4 * w + k}"] for k in range(4)]
+        out.append(
+            Interaction.receive(
+                Bus.OUTPUT_PREFIX, [w, *value], p["out_prefix_on"], f"output word {w}"
+            )
+        )
     return out
 
 

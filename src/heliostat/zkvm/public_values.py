@@ -5,7 +5,9 @@ STARK sees; `FIELDS` names every position. The image part describes the code ima
 text position and length, region length); the input part what the execution started from;
 the output part how it ended and what it published (`heliostat_publish`, committed like the
 input). Images 1 … MAX_IMAGES − 1 (`images`) are further code images the run may switch into
-(unused entries are zero and marked unused).
+(unused entries are zero and marked unused). An output of at least 32 bytes shows them in the
+clear too (`output_prefix`, 16 limbs): a kernel publishes its head's keccak256 there, the hash
+L1 checks.
 """
 
 from __future__ import annotations
@@ -13,7 +15,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from heliostat.stark.field import P
-from heliostat.zkvm.buses import MAX_IMAGES, MAX_OUTPUT, NUM_REGISTERS, limbs
+from heliostat.zkvm.buses import (
+    MAX_IMAGES,
+    MAX_OUTPUT,
+    NUM_REGISTERS,
+    OUTPUT_PREFIX_WORDS,
+    limbs,
+)
 from heliostat.zkvm.errors import PublicValuesError
 from heliostat.zkvm.status import Status
 
@@ -52,9 +60,24 @@ IMAGE_FIELDS = ("depth", "entry_pc", "text_start", "text_len", "ro_last", "ro_ta
 for _i in range(1, MAX_IMAGES):
     _NAMES += [f"img{_i}_hash_{k}" for k in range(8)]
     _NAMES += [f"img{_i}_{f}" for f in IMAGE_FIELDS]
+# the output's first 32 bytes, as the output table's limbs (word w, limb k = bytes 8w + 2k and
+# 8w + 2k + 1, little-endian), and whether they are shown (an output of at least 32 bytes)
+_NAMES += ["out_prefix_on", *[f"out_prefix_{j}" for j in range(4 * OUTPUT_PREFIX_WORDS)]]
 FIELDS: dict[str, int] = {name: i for i, name in enumerate(_NAMES)}
+PREFIX_BYTES = 8 * OUTPUT_PREFIX_WORDS
 COUNT = len(_NAMES)
 MAX_CU = 1 << 30  # the verifier requires the final meter below this (see docs/zkvm.md)
+
+
+def prefix_of(output: bytes) -> bytes:
+    """Return what a statement shows of ``output`` in the clear: its first 32 bytes, if any."""
+    return output[:PREFIX_BYTES] if len(output) >= PREFIX_BYTES else b""
+
+
+def prefix_limbs(prefix: bytes) -> list[int]:
+    """Return the 16 public limbs of a 32-byte output prefix (zeros for none)."""
+    padded = prefix or bytes(PREFIX_BYTES)
+    return [int.from_bytes(padded[2 * j : 2 * j + 2], "little") for j in range(PREFIX_BYTES // 2)]
 
 
 def index(name: str) -> int:
@@ -109,6 +132,7 @@ class PublicValues:
     output_len: int = 0
     input_read_only: bool = False
     images: tuple[ImageEntry, ...] = ()  # images 1, 2, … (at most MAX_IMAGES − 1)
+    output_prefix: bytes = b""  # prefix_of(published bytes): 32 bytes, or none if shorter
 
     @property
     def compute_units(self) -> int:
@@ -166,6 +190,15 @@ class PublicValues:
             if not 0 <= v[name] < MAX_CU:
                 raise PublicValuesError(f"{name} out of range", expected=(0, MAX_CU), got=v[name])
         self._image_fields(v)
+        shown = PREFIX_BYTES if self.output_len >= PREFIX_BYTES else 0
+        if len(self.output_prefix) != shown:
+            raise PublicValuesError(
+                f"an output of {self.output_len} bytes shows its first {shown} in the clear "
+                "(output_prefix)", expected=shown, got=len(self.output_prefix),
+            )  # fmt: skip
+        v["out_prefix_on"] = int(bool(self.output_prefix))
+        for j, limb in enumerate(prefix_limbs(self.output_prefix)):
+            v[f"out_prefix_{j}"] = limb
         return [v[name] % P for name in _NAMES]
 
     def _image_fields(self, v: dict[str, int]) -> None:

@@ -80,7 +80,7 @@ from heliostat.zkvm.memory_scan import (
     word_limits,
 )
 from heliostat.zkvm.output_chip import OUTPUT, generate_output
-from heliostat.zkvm.public_values import PublicValues
+from heliostat.zkvm.public_values import PublicValues, prefix_of
 from heliostat.zkvm.status import Status
 from heliostat.zkvm.u16_chip import LookupCounts
 
@@ -604,6 +604,7 @@ def generate(ex: Execution, *, images: Sequence[Executable] = ()) -> MachineTrac
         result.boundary_addr[in_output] - REGION_OUTPUT * REGION_SHIFT,
         result.boundary_final[in_output],
         lookups,
+        prefix=bool(prefix_of(published_output(ex))),
     )
     inp = generate_input(ex.input, input_words, lookups)
     fetch_counts: dict[int, int] = {}
@@ -777,6 +778,7 @@ def _publics(
         output_hash=output_hash,
         output_depth=output_depth,
         output_len=len(output),
+        output_prefix=prefix_of(output),
         input_read_only=ex.input_read_only,
         image_hash=image_hash,
         image_depth=image_depth,
