@@ -42,7 +42,7 @@ $(CHROMIUM):
 	{ $(APT) update -q && $(APT) install -y -q --no-install-recommends chromium; }
 
 demo: setup
-	$(PY) -m heliostat.demo
+	$(PY) -m heliostat.devnet.demo $(DEMO_ARGS)
 
 test: setup
 	$(PY) -m pytest -q

@@ -1,15 +1,17 @@
-"""`python -m heliostat.devnet.demo`: the devnet's demo flow, start to finish, with timings.
+"""`python -m heliostat.devnet.demo` (`make demo`): the devnet's demo flow, with timings.
 
 Starts a devnet (real zkVM proofs, the generated verifier on L1) in a fresh directory (or
 ``--data-dir``), runs `heliostat.devnet.flow.run_flow` — deposit on L1, transfers through
-solana-py, a withdrawal, its batch proven and settled, the claim on L1 — and stops it. If a
-batch cannot reach L1 finality the demo says which and why, and exits with status 1.
+solana-py, a withdrawal, every batch proven and verified on L1, the claim on L1 — then keeps
+the devnet and its explorer running until Ctrl-C (``--exit``: stops at once). If a batch
+cannot reach L1 finality the demo says which and why, and exits with status 1.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
 import sys
 import tempfile
 from pathlib import Path
@@ -20,7 +22,15 @@ from heliostat.devnet.runner import Devnet
 from heliostat.primitives.errors import HeliostatError
 
 
-async def _demo(devnet: Devnet, transfers: int) -> int:
+async def _until_interrupted() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+
+async def _demo(devnet: Devnet, transfers: int, stay: bool) -> int:
     await devnet.start()
     try:
         print(devnet.banner(), flush=True)
@@ -36,6 +46,10 @@ async def _demo(devnet: Devnet, transfers: int) -> int:
         total = sum(seconds for _, seconds in result.steps)
         print(f"\ndone in {total:.1f} s: {result.l1_paid_wei / 1e18:g} ETH withdrawn to "
               f"{result.l1_recipient} through batch {result.batch}")  # fmt: skip
+        if stay:
+            print(f"the devnet keeps running; explorer: {devnet.explorer_url} (Ctrl-C stops it)",
+                  flush=True)  # fmt: skip
+            await _until_interrupted()
         return 0
     finally:
         await devnet.stop()
@@ -47,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", help="devnet directory (default: a temporary one)")
     parser.add_argument("--transfers", type=int, default=2, help="SOL transfers on L2")
     parser.add_argument("--workers", type=int, default=1, help="prover processes")
+    parser.add_argument("--exit", action="store_true", help="stop once the flow is done")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="heliostat-demo-") as tmp:
         data = Path(args.data_dir) if args.data_dir else Path(tmp)
@@ -54,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
                               workers=args.workers)  # fmt: skip
         devnet = Devnet(config, out=lambda line: print(line, flush=True))
         try:
-            return asyncio.run(_demo(devnet, args.transfers))
+            return asyncio.run(_demo(devnet, args.transfers, stay=not args.exit))
         except HeliostatError as err:
             print(f"demo: {err}", file=sys.stderr)
             return 1
