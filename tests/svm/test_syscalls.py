@@ -248,6 +248,26 @@ def test_keccak256_known_vector() -> None:
     )
 
 
+def test_large_keccak_inputs_are_remembered_by_content_only() -> None:
+    # inputs of 4 KiB and more are memoised: the same bytes, however sliced, give the
+    # reference digest, and one changed byte is never answered from the memo
+    from Crypto.Hash import keccak
+
+    def reference(data: bytes) -> bytes:
+        return keccak.new(digest_bits=256, data=data).digest()
+
+    data = bytes(range(256)) * 40
+    for _ in range(2):
+        assert hashing.keccak256([data]) == reference(data)
+        assert hashing.keccak256([data[:100], data[100:]]) == reference(data)
+    changed = data[:5000] + bytes([data[5000] ^ 1]) + data[5001:]
+    assert hashing.keccak256([changed]) == reference(changed) != reference(data)
+    for i in range(20):  # more distinct inputs than the memo holds
+        other = bytes([i]) * 5000
+        assert hashing.keccak256([other]) == reference(other)
+    assert hashing.keccak256([data]) == reference(data)
+
+
 @given(st.binary(min_size=32, max_size=32))
 def test_on_curve_matches_solders(point: bytes) -> None:
     assert pda.is_on_curve(point) == Pubkey(point).is_on_curve()
