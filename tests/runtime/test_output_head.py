@@ -22,6 +22,7 @@ from heliostat.runtime.interface import BatchInput, BatchPublicOutput, Block, Bl
 from heliostat.runtime.kernel_output import (
     DIFF_CHUNK_BYTES,
     DIGEST_BYTES,
+    KERNEL_FLAG_STATE_TREE,
     KERNEL_FLAG_VERIFY_SIGNATURES,
     decode_public_output,
     output_head,
@@ -42,11 +43,17 @@ def _run(runtime: Runtime, world: SampleWorld, batch: BatchInput, *, sigs: bool 
     return decode_public_output(runtime.run(kin).published)
 
 
-def test_the_head_shows_flags_and_production_parameters() -> None:
+def _tree_output(runtime: Runtime) -> BatchPublicOutput:
     world = sample_world()
-    output = Runtime().execute_batch(sample_batch(world), world.state).public_output
+    tree = world.tree()
+    batch = sample_batch(world, old_root=tree.root())
+    return runtime.execute_batch(batch, world.state, tree=tree).public_output
+
+
+def test_the_head_shows_flags_and_production_parameters() -> None:
+    output = _tree_output(Runtime())
     head = output_head(output.encoded)
-    assert head.kernel_flags == KERNEL_FLAG_VERIFY_SIGNATURES  # no state tree here
+    assert head.kernel_flags == KERNEL_FLAG_VERIFY_SIGNATURES | KERNEL_FLAG_STATE_TREE
     assert head.params_hash == production_params_hash()
     assert head.diff_start == DIGEST_BYTES + 200 + 64 * len(output.withdrawals)
     assert output.encoded[head.diff_start - 32 : head.diff_start] == output.state_diff_hash
@@ -65,6 +72,16 @@ def test_a_digest_that_is_not_the_heads_hash_is_refused() -> None:
             decode_public_output(bytes(encoded))
 
 
+def test_a_run_without_the_state_tree_is_refused_unless_test_mode_is_allowed() -> None:
+    world = sample_world()
+    output = Runtime().execute_batch(sample_batch(world), world.state).public_output
+    assert output_head(output.encoded).kernel_flags == KERNEL_FLAG_VERIFY_SIGNATURES
+    with pytest.raises(BatchVerificationError) as err:
+        check_kernel_mode(output)
+    assert err.value.reason == "state_tree_off"
+    check_kernel_mode(output, allow_test_mode=True)
+
+
 def test_signature_checks_off_are_refused_unless_test_mode_is_allowed() -> None:
     world = sample_world()
     output = _run(Runtime(), world, sample_batch(world), sigs=False)
@@ -76,9 +93,7 @@ def test_signature_checks_off_are_refused_unless_test_mode_is_allowed() -> None:
 
 
 def test_another_fee_changes_the_parameters_hash_and_is_refused() -> None:
-    world = sample_world()
-    runtime = Runtime(RuntimeConfig(lamports_per_signature=4999))
-    output = runtime.execute_batch(sample_batch(world), world.state).public_output
+    output = _tree_output(Runtime(RuntimeConfig(lamports_per_signature=4999)))
     other = output_head(output.encoded).params_hash
     assert other != production_params_hash()
     with pytest.raises(BatchVerificationError) as err:
@@ -88,8 +103,7 @@ def test_another_fee_changes_the_parameters_hash_and_is_refused() -> None:
 
 
 def test_a_tampered_flags_word_is_refused() -> None:
-    world = sample_world()
-    output = Runtime().execute_batch(sample_batch(world), world.state).public_output
+    output = _tree_output(Runtime())
     at = output_head(output.encoded).diff_start - 72
     encoded = bytearray(output.encoded)
     encoded[at] |= 4  # an unknown flag

@@ -189,10 +189,11 @@ def check_kernel_mode(
     allow_test_mode: bool = False,
     expected_params_hash: bytes | None = None,
 ) -> None:
-    """Refuse an output whose head shows signature checks off or other parameters.
+    """Refuse an output run in a test mode or with other parameters, as HeliostatRollup does.
 
-    ``allow_test_mode`` accepts K's signature-off mode (tests only); ``expected_params_hash``
-    replaces the production parameters hash (a runtime built with another `RuntimeConfig`).
+    Test modes: signature checks off, no state tree; ``allow_test_mode`` accepts them (tests
+    only). ``expected_params_hash`` replaces the production parameters hash (a runtime built
+    with another `RuntimeConfig`).
     """
     try:
         head = output_head(public_output.encoded)
@@ -206,6 +207,12 @@ def check_kernel_mode(
     if not head.kernel_flags & KERNEL_FLAG_VERIFY_SIGNATURES and not allow_test_mode:
         raise BatchVerificationError(
             "the batch ran with signature checks off (test mode)", reason="signatures_off"
+        )
+    if not head.kernel_flags & KERNEL_FLAG_STATE_TREE and not allow_test_mode:
+        raise BatchVerificationError(
+            "the batch ran without the state tree: nothing it read was checked against the old "
+            "root and it published no new root (test mode)",
+            reason="state_tree_off",
         )
     expected = production_params_hash() if expected_params_hash is None else expected_params_hash
     if head.params_hash != expected:
