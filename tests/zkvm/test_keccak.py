@@ -1,5 +1,6 @@
 """The Keccak-f[1600] chip: the reference against pycryptodome, the trace against the
-reference, proofs on a machine of the chip alone, and a forged permutation output rejected."""
+reference, proofs on a machine of the chip alone, and forged permutations rejected: a forged
+output row, and a forged θ whose bit columns are made consistent with each other."""
 
 from __future__ import annotations
 
@@ -94,9 +95,26 @@ def test_forged_output_row_is_rejected() -> None:
     rows, publics = _instance(STATES)
     forged = kc.keccak_f(STATES[0])
     forged[3] ^= 1 << 40
-    rows[kc.ROUNDS, kc.LAYOUT.span("a")] = kc._bits(np.array([forged], np.uint64))[0]
+    rows[kc.ROUNDS, kc.LAYOUT.span("a")] = _limbs(forged)
     publics[: 2 * kc.LIMBS] = [*_limbs(STATES[0]), *_limbs(forged)]
     failures = check_machine(_machine(), [to_field(rows)], publics)
     assert any("round" in str(f) for f in failures)
+    with pytest.raises(VerificationError):
+        _prove_and_verify(rows, publics, check=False)
+
+
+def test_a_consistent_but_wrong_theta_is_rejected() -> None:
+    # the prover flips one column parity bit of round 0 and recomputes C' and A' from it, so
+    # C' follows C and A' ⊕ C ⊕ C' is still A's limbs; the parity of A' no longer is C'
+    rows, publics = _instance(STATES)
+    c = rows[0, kc.LAYOUT.span("c")].reshape(5, 64).copy()
+    c[2, 7] ^= 1
+    d = np.roll(c, 1, axis=0) ^ np.roll(np.roll(c, -1, axis=0), 1, axis=1)
+    a_bits = kc._bits(np.array([STATES[0]], np.uint64))[0].reshape(5, 5, 64)
+    rows[0, kc.LAYOUT.span("c")] = c.reshape(-1)
+    rows[0, kc.LAYOUT.span("cp")] = (c ^ d).reshape(-1)
+    rows[0, kc.LAYOUT.span("ap")] = (a_bits ^ d[None, :, :]).reshape(-1)
+    failures = check_machine(_machine(), [to_field(rows)], publics)
+    assert any("column parity" in str(f) for f in failures), failures[:3]
     with pytest.raises(VerificationError):
         _prove_and_verify(rows, publics, check=False)

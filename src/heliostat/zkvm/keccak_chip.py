@@ -4,12 +4,16 @@ This is the permutation under `sol_keccak256` (docs/zkvm.md, "sol_keccak256"): t
 rows of the syscall's sponge (keccak_absorb_chip) look permutations up here.
 
 Rows 0–23 of a permutation are its rounds, row 24 holds the output. A round row has the state
-A as 1600 bits (lane x + 5y, bit z), the column parities C[x][z] (320 bits, C = XOR over y,
-proven by (s − C)(s − C − 2)(s − C − 4) = 0 for the column sum s) and θ's output A' (1600
-bits, A' = A ⊕ C[x − 1][z] ⊕ C[x + 1][z − 1]). ρ and π only move bits, so χ and ι are
-expressions of A' of degree 3 and 4, and the next row's A must equal them. The input, as 100
-16-bit limbs, is copied from row 0's A to every row of the permutation; row 24 receives
-KECCAK (input limbs, output limbs) with its multiplicity. One-hot round flags (25 columns)
+A as 100 16-bit limbs, θ's output A' as 1600 bits (lane x + 5y, bit z), the column parities
+C[x][z] of A and C'[x][z] = C[x][z] ⊕ C[x − 1][z] ⊕ C[x + 1][z − 1] (320 bits each; the
+layout of Plonky3's keccak-air, which keeps bits only where χ needs them). A's bits are never
+stored: each limb of A must equal the bits of A' ⊕ C ⊕ C' it covers, and the column parity of
+A' must be C' ((s − C')(s − C' − 2)(s − C' − 4) = 0 for the column sum s). Together these
+force C to be A's column parity (parity of A' ⊕ C ⊕ C' over five rows is C' ⊕ C ⊕ C' = C)
+and so A' = A ⊕ C ⊕ C' = θ(A). ρ and π only move bits, so χ and ι are expressions of A' of
+degree 3 and 4, and the next row's A limbs must equal theirs. The input limbs are copied
+from row 0's A to every row of the permutation; row 24 receives KECCAK (input limbs, output
+limbs) with its multiplicity. One-hot round flags (25 columns)
 follow each other from the first row on; padding rows are permutations of the zero state
 with multiplicity 0 (the last one may be cut off by the table's end). A table with no flag on
 its first row has none anywhere: all zero, it is left out of proofs that hash nothing.
@@ -115,9 +119,10 @@ def keccak256(data: bytes) -> bytes:
 # --- the AIR ---------------------------------------------------------------------------------
 
 LAYOUT = Layout()
-LAYOUT.add("a", 64 * LANES)  # bit z of lane x + 5y at (x + 5y)·64 + z
+LAYOUT.add("a", LIMBS)  # limb k: bits 16(k mod 4) … +15 of lane k div 4
 LAYOUT.add("c", 64 * 5)  # bit z of column x at 64x + z
-LAYOUT.add("ap", 64 * LANES)
+LAYOUT.add("cp", 64 * 5)  # C' = C ⊕ C[x − 1] ⊕ C[x + 1] rotated by one, same places
+LAYOUT.add("ap", 64 * LANES)  # bit z of lane x + 5y at (x + 5y)·64 + z
 LAYOUT.add("inp", LIMBS)
 LAYOUT.add("f", PERIOD)
 LAYOUT.add("m")
@@ -168,7 +173,7 @@ class KeccakChip:
     def eval(self, ab: AirBuilder) -> None:
         """Constrain flags, θ, the rounds, the input copy and the lookup."""
         r, nxt = Row(ab.main.local, LAYOUT), Row(ab.main.next, LAYOUT)
-        a, c, ap, f = r.many("a"), r.many("c"), r.many("ap"), r.many("f")
+        a, c, cp, ap, f = r.many("a"), r.many("c"), r.many("cp"), r.many("ap"), r.many("f")
         for i in range(PERIOD):
             ab.assert_bool(f[i], f"f{i} is boolean")
         # every row has one flag, or (an empty table: no rows at all) none: the flags move on
@@ -179,34 +184,39 @@ class KeccakChip:
         for i in range(PERIOD):
             ab.when_transition().assert_eq(nf[(i + 1) % PERIOD], f[i], f"flag {i} moves on")
         for k in range(64 * LANES):
-            ab.assert_bool(a[k], "a is boolean")
-        # θ: column parities and A'
+            ab.assert_bool(ap[k], "a' is boolean")
+        # θ (see the module docstring): C', the parity of A', and A's limbs from A' ⊕ C ⊕ C'
         for x in range(5):
             for z in range(64):
-                cb = c[64 * x + z]
+                cb, cpb = c[64 * x + z], cp[64 * x + z]
                 ab.assert_bool(cb, "c is boolean")
-                s = sum_exprs(_bit(a, x, y, z) for y in range(5)) - cb
-                ab.assert_zero(s * (s - 2) * (s - 4), "c is the column parity")
-        for x in range(5):
-            for z in range(64):
-                d = _xor(c[64 * ((x - 1) % 5) + z], c[64 * ((x + 1) % 5) + (z - 1) % 64])
-                for y in range(5):
-                    ab.assert_eq(_bit(ap, x, y, z), _xor(_bit(a, x, y, z), d), "theta")
+                ab.assert_bool(cpb, "c' is boolean")
+                rotated = _xor(c[64 * ((x - 1) % 5) + z], c[64 * ((x + 1) % 5) + (z - 1) % 64])
+                ab.assert_eq(cpb, _xor(cb, rotated), "c' from c")
+                s = sum_exprs(_bit(ap, x, y, z) for y in range(5)) - cpb
+                ab.assert_zero(s * (s - 2) * (s - 4), "c' is the column parity of a'")
+        for k in range(LIMBS):
+            lane, base = k // 4, 16 * (k % 4)
+            x = lane % 5
+            bits = [
+                _xor(_xor(ap[64 * lane + base + j], c[64 * x + base + j]), cp[64 * x + base + j])
+                for j in range(16)
+            ]
+            ab.assert_eq(a[k], sum_exprs(b * (1 << j) for j, b in enumerate(bits)), "a from a'")
         # the next row's state is this round's output (rounds 0–23)
         round_row = 1 - f[ROUNDS]
         rc_bits = [sum_exprs(f[i] for i in range(ROUNDS) if RC[i] >> z & 1) for z in range(64)]
-        out = round_output(ap, rc_bits)
+        out = limbs_of(round_output(ap, rc_bits))
         na = nxt.many("a")
-        for k in range(64 * LANES):
+        for k in range(LIMBS):
             ab.when_transition().assert_zero(round_row * (na[k] - out[k]), "round")
         # the input: row 0's state, carried to the output row
-        inp, state_limbs = r.many("inp"), limbs_of(a)
-        ninp = nxt.many("inp")
+        inp, ninp = r.many("inp"), nxt.many("inp")
         for k in range(LIMBS):
-            ab.assert_zero(f[0] * (inp[k] - state_limbs[k]), "input is round 0's state")
+            ab.assert_zero(f[0] * (inp[k] - a[k]), "input is round 0's state")
             ab.when_transition().assert_zero(round_row * (ninp[k] - inp[k]), "input carried")
         ab.when_transition().assert_zero(round_row * (nxt.one("m") - r.one("m")), "m carried")
-        ab.receive(KECCAK_BUS, [*inp, *state_limbs], f[ROUNDS] * r.one("m"), "permutation")
+        ab.receive(KECCAK_BUS, [*inp, *a], f[ROUNDS] * r.one("m"), "permutation")
 
 
 # --- trace generation ------------------------------------------------------------------------
@@ -226,14 +236,27 @@ def _lanes(bits: NDArray[np.int64]) -> NDArray[np.uint64]:
 
 
 def _round_rows(a: NDArray[np.int64], rnd: int) -> tuple[NDArray[np.int64], ...]:
-    """One round on (n, 1600) bits: return (c, ap, next a)."""
+    """One round on (n, 1600) bits: return (c, c', ap, next a)."""
     s = a.reshape(-1, 5, 5, 64)  # (n, y, x, z)
     c = s.sum(axis=1) & 1  # (n, x, z)
     d = np.roll(c, 1, axis=1) ^ np.roll(np.roll(c, -1, axis=1), 1, axis=2)
     ap = s ^ d[:, None, :, :]
     lanes = _lanes(ap.reshape(-1, 1600))
     out = np.array([keccak_round(row, rnd) for row in lanes.tolist()], dtype=np.uint64)
-    return c.reshape(-1, 320), ap.reshape(-1, 1600), _bits(out.reshape(-1, LANES))
+    cp = c ^ d
+    return (
+        c.reshape(-1, 320),
+        cp.reshape(-1, 320),
+        ap.reshape(-1, 1600),
+        _bits(out.reshape(-1, LANES)),
+    )
+
+
+def _limbs(bits: NDArray[np.int64]) -> NDArray[np.int64]:
+    """(n, 1600) bits → (n, 100) 16-bit limbs."""
+    weights = np.int64(1) << np.arange(16, dtype=np.int64)
+    limbs: NDArray[np.int64] = (bits.reshape(-1, LIMBS, 16) * weights).sum(axis=2)
+    return limbs
 
 
 def keccak_round(lanes_after_theta: Sequence[int], rnd: int) -> list[int]:
@@ -267,25 +290,24 @@ def generate(inputs: NDArray[np.uint64], mult: NDArray[np.int64]) -> NDArray[np.
     m[:n] = mult
     t = np.zeros((perms, PERIOD, LAYOUT.width), np.int64)
     a = _bits(states)
-    limb_weights = np.int64(1) << np.arange(16, dtype=np.int64)
-    inp = (a.reshape(perms, LIMBS, 16) * limb_weights).sum(axis=2)
+    inp = _limbs(a)
     for rnd in range(PERIOD):
-        t[:, rnd, LAYOUT.span("a")] = a
+        t[:, rnd, LAYOUT.span("a")] = _limbs(a)
         t[:, rnd, LAYOUT.span("inp")] = inp
         t[:, rnd, LAYOUT.index("f") + rnd] = 1
         t[:, rnd, LAYOUT.index("m")] = m
-        if rnd < ROUNDS:
-            c, ap, a = _round_rows(a, rnd)
-            t[:, rnd, LAYOUT.span("c")] = c
-            t[:, rnd, LAYOUT.span("ap")] = ap
-        else:  # the output row's θ columns are those of its state, so every row is consistent
-            c, ap, _ = _round_rows(a, 0)
-            t[:, rnd, LAYOUT.span("c")] = c
-            t[:, rnd, LAYOUT.span("ap")] = ap
+        # the output row's θ columns are those of its state, so every row is consistent
+        c, cp, ap, after = _round_rows(a, min(rnd, ROUNDS - 1))
+        t[:, rnd, LAYOUT.span("c")] = c
+        t[:, rnd, LAYOUT.span("cp")] = cp
+        t[:, rnd, LAYOUT.span("ap")] = ap
+        a = after
     return t.reshape(perms * PERIOD, LAYOUT.width)[:height]
 
 
 def output_lanes(rows: NDArray[np.int64]) -> NDArray[np.uint64]:
     """Return the output states (n, 25) of the permutations in generated rows."""
-    out = rows[ROUNDS::PERIOD, LAYOUT.span("a")]
-    return _lanes(out)
+    limbs = rows[ROUNDS::PERIOD, LAYOUT.span("a")].reshape(-1, LANES, 4).astype(np.uint64)
+    shifts = np.uint64(16) * np.arange(4, dtype=np.uint64)
+    lanes: NDArray[np.uint64] = np.bitwise_or.reduce(limbs << shifts, axis=2)
+    return lanes
