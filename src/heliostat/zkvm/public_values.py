@@ -5,9 +5,9 @@ STARK sees; `FIELDS` names every position. The image part describes the code ima
 text position and length, region length); the input part what the execution started from;
 the output part how it ended and what it published (`heliostat_publish`, committed like the
 input). Images 1 … MAX_IMAGES − 1 (`images`) are further code images the run may switch into
-(unused entries are zero and marked unused). An output of at least 32 bytes shows them in the
-clear too (`output_prefix`, 16 limbs): a kernel publishes its head's keccak256 there, the hash
-L1 checks.
+(unused entries are zero and marked unused). An output of at least 32 bytes shows its first
+32 bytes in the clear too (`output_prefix`, 16 limbs): a kernel publishes its head's
+keccak256 there, the hash L1 checks.
 """
 
 from __future__ import annotations
