@@ -45,14 +45,13 @@ def programdata_address(account: Account) -> Pubkey | None:
 
 def elf_of(account: Account) -> bytes | None:
     """Return the ELF an account holds, or None."""
+    owner = account.owner  # before the data: most accounts are not the loaders' (no copy)
+    if owner == BPF_LOADER_2_ID and account.executable:
+        return bytes(account.data)
+    if owner != BPF_LOADER_UPGRADEABLE_ID:
+        return None
     data = bytes(account.data)
-    if account.owner == BPF_LOADER_2_ID and account.executable:
-        return data
-    if (
-        account.owner == BPF_LOADER_UPGRADEABLE_ID
-        and len(data) > PROGRAMDATA_ELF_OFFSET
-        and int.from_bytes(data[:4], "little") == PROGRAMDATA_TAG
-    ):
+    if len(data) > PROGRAMDATA_ELF_OFFSET and int.from_bytes(data[:4], "little") == PROGRAMDATA_TAG:
         return data[PROGRAMDATA_ELF_OFFSET:]
     return None
 
@@ -61,21 +60,25 @@ class ProgramImages:
     """Image ids of ELF-holding accounts, and their executables, loaded on first use."""
 
     def __init__(self) -> None:
-        self._by_key: dict[Pubkey, tuple[bytes, bytes]] = {}  # key -> (account data, id)
+        # key -> (the account object, its data, id): the same object is the same data
+        self._by_key: dict[Pubkey, tuple[Account, bytes, bytes]] = {}
         self._elves: dict[bytes, bytes] = {}
         self._loaded: dict[bytes, Executable] = {}
 
     def image_id(self, key: Pubkey, account: Account) -> bytes | None:
         """Return the image id of ``account`` if it holds an ELF (remembered), else None."""
+        cached = self._by_key.get(key)
+        if cached is not None and cached[0] is account:
+            return cached[2]
         elf = elf_of(account)
         if elf is None:
             return None
         data = bytes(account.data)
-        cached = self._by_key.get(key)
-        if cached is not None and cached[0] == data:  # one memcmp instead of a hash
-            return cached[1]
+        if cached is not None and cached[1] == data:  # one memcmp instead of a hash
+            self._by_key[key] = (account, data, cached[2])
+            return cached[2]
         image = sha256(data)
-        self._by_key[key] = (data, image)
+        self._by_key[key] = (account, data, image)
         self._elves[image] = elf
         return image
 
