@@ -11,7 +11,7 @@ Before `proveBatch`, a batch's STARK must be on record in the verifier contract:
 the statement `StarkBatchVerifier` derives from the batch's output hash and the proof's facts,
 which it returns as `proveBatch`'s proof argument. The devnet's anvil lifts EIP-7825's gas cap
 and takes transactions larger than Ethereum's 128 KB: a zkVM proof's statement phase and its
-header do not fit those limits yet (docs/settlement.md, "Known gaps").
+largest sections (header, main opening) do not fit those limits yet (docs/settlement.md).
 """
 
 from __future__ import annotations
