@@ -21,7 +21,9 @@ import threading
 import traceback
 from pathlib import Path
 
+from solders.keypair import Keypair
 from web3 import Web3
+from web3.contract import Contract
 
 from heliostat.devnet.config import DevnetConfig
 from heliostat.devnet.l1 import Deployment
@@ -42,6 +44,7 @@ from heliostat.node.prover_service.jobs import (
 )
 from heliostat.node.prover_service.workers import WorkerEvent
 from heliostat.runtime.interface import BatchPublicOutput
+from heliostat.sdk import bridge
 from heliostat.settlement import rollup
 
 REPLAY_KIND = "batch-replay-test"
@@ -123,3 +126,10 @@ def plumbing_devnet(data_dir: Path, lines: list[str], **config: object) -> Devne
         poster=MockPoster,
         out=lines.append,
     )
+
+
+def started_rollup(devnet: Devnet) -> tuple[Keypair, Contract]:
+    """Return a started devnet's L2 faucet and its HeliostatRollup contract."""
+    assert devnet.faucet is not None and devnet.w3 is not None
+    assert devnet.deployment is not None
+    return devnet.faucet, bridge.rollup_contract(devnet.w3, devnet.deployment.rollup)

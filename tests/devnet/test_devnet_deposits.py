@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from plumbing import plumbing_devnet
+from plumbing import plumbing_devnet, started_rollup
 from solders.keypair import Keypair
 from solders.message import Message
 from solders.pubkey import Pubkey
@@ -40,10 +40,8 @@ def test_a_deposit_during_a_batch_waits_for_the_next(tmp_path: Path) -> None:
     async def scenario():
         await devnet.start()
         try:
-            assert devnet.faucet is not None and devnet.w3 is not None
-            assert devnet.deployment is not None
-            contract = bridge.rollup_contract(devnet.w3, devnet.deployment.rollup)
-            faucet, user = devnet.faucet, Keypair()
+            faucet, contract = started_rollup(devnet)
+            user = Keypair()
             async with HeliostatClient(devnet.rpc_url) as client:
                 first = await _send(client, faucet, Keypair().pubkey())
                 await asyncio.to_thread(

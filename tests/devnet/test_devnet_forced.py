@@ -12,7 +12,7 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from plumbing import plumbing_devnet
+from plumbing import plumbing_devnet, started_rollup
 from solders.keypair import Keypair
 from solders.message import Message
 from solders.system_program import TransferParams, transfer
@@ -31,10 +31,8 @@ def test_a_forced_transaction_is_included_and_its_batch_executes(tmp_path: Path)
     async def scenario():
         await devnet.start()
         try:
-            assert devnet.faucet is not None and devnet.w3 is not None
-            assert devnet.deployment is not None
-            contract = bridge.rollup_contract(devnet.w3, devnet.deployment.rollup)
-            faucet, to, other = devnet.faucet, Keypair(), Keypair()
+            faucet, contract = started_rollup(devnet)
+            to, other = Keypair(), Keypair()
             pay = transfer(
                 TransferParams(from_pubkey=faucet.pubkey(), to_pubkey=to.pubkey(), lamports=10**9)
             )
